@@ -1,0 +1,50 @@
+# Purchasing Live: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test browser lint types unit integration e2e clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.app: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.app
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.app
+install-test: $(VENV)/.test
+
+run: install
+	$(BIN)/purchasing migrate
+	$(BIN)/purchasing seed-demo --if-empty
+	$(BIN)/purchasing serve
+
+browser: install-test
+	VENV=$(VENV) sh .ci/ensure-chromium
+
+lint: install-test
+	$(BIN)/ruff check src tests e2e
+	$(BIN)/ruff format --check src tests e2e
+
+types: install-test
+	$(BIN)/mypy
+
+unit: install-test
+	$(BIN)/pytest tests/unit
+
+integration: install-test
+	$(BIN)/pytest tests/integration
+
+e2e: browser
+	$(BIN)/pytest e2e
+
+test: lint types unit integration e2e
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

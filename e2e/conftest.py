@@ -1,0 +1,134 @@
+"""A live server per test session on a free port, and Chromium from the system when it has one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT_S = 30
+
+
+def system_chromium() -> str | None:
+    """A Chromium installed by the system, unless Playwright's own browser should be used."""
+    explicit = os.environ.get("CHROMIUM_EXECUTABLE")
+    if explicit:
+        return explicit
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    executable = system_chromium()
+    if executable is None:
+        return browser_type_launch_args
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
+
+
+class LiveServer:
+    """`purchasing serve` in a subprocess, on a migrated and seeded database of its own."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = directory / "server.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{directory / 'e2e.sqlite3'}",
+            "VAR_DIR": str(directory),
+            "SECRET_KEY": "e2e-secret-key",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "purchasing", *args],
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "purchasing", "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/login", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)  # polling for readiness, not waiting for an effect
+        raise RuntimeError(f"server did not start in {STARTUP_TIMEOUT_S} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path_factory.mktemp("live"))
+    server.command("migrate")
+    server.command("seed-demo")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    return live_server.url
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the server's output to a failing test's report."""
+    outcome = yield
+    report = outcome.get_result()
+    server = item.funcargs.get("live_server") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(server, LiveServer):
+        report.sections.append(("live server log", server.log()[-20000:]))

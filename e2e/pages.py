@@ -1,0 +1,121 @@
+"""Page objects: what a clerk does, in the words of the screen."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+
+def settled(page: Page) -> None:
+    """Wait until htmx has swapped and activated new content (it settles after a delay)."""
+    busy = page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    expect(busy).to_have_count(0)
+
+
+class LoginPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self, next_path: str = "") -> LoginPage:
+        self.page.goto("/login" + (f"?next={next_path}" if next_path else ""))
+        return self
+
+    def submit(self, username: str, password: str) -> None:
+        self.page.locator("input[name=username]").fill(username)
+        self.page.locator("input[name=password]").fill(password)
+        self.page.get_by_role("button", name="Log in").click()
+
+    def login(self, username: str, password: str | None = None) -> None:
+        self.open()
+        self.submit(username, password or f"{username}-demo")
+        expect(self.page.get_by_test_id("current-user")).to_be_visible()
+
+
+class IndexPage:
+    def __init__(self, page: Page, kind: str) -> None:
+        self.page = page
+        self.kind = kind
+        self.table = page.get_by_test_id("purchase-table")
+        self.rows = self.table.get_by_test_id("purchase-row")
+
+    def open(self, query: str = "") -> IndexPage:
+        self.page.goto(f"/purchases/{self.kind}{query}")
+        expect(self.table).to_be_visible()
+        return self
+
+    def row(self, invoice: str) -> Locator:
+        return self.rows.filter(
+            has=self.page.get_by_test_id("invoice").get_by_text(invoice, exact=True)
+        )
+
+    def search(self, text: str) -> None:
+        self.page.get_by_test_id("search").fill(text)
+        self.page.get_by_test_id("search").press("Enter")
+
+    def filter_status(self, label: str) -> None:
+        self.page.get_by_test_id("status-filter").select_option(label=label)
+
+    def change_status(self, invoice: str, label: str, note: str | None = None) -> Locator:
+        """Pick a move in the row's control; a note goes through the dialog that asks for it."""
+        row = self.row(invoice)
+        control = row.get_by_test_id("status-control")
+        control.locator("select[name=status]").select_option(label=label)
+        control.get_by_test_id("status-apply").click()
+        if note is not None:
+            dialog = control.get_by_test_id("note-dialog")
+            expect(dialog).to_be_visible()
+            dialog.get_by_test_id("note-input").fill(note)
+            dialog.get_by_test_id("note-save").click()
+        return row
+
+    def expect_status(self, invoice: str, status: str) -> None:
+        expect(self.row(invoice)).to_have_attribute("data-status", status)
+
+
+class PurchaseFormPage:
+    def __init__(self, page: Page, kind: str) -> None:
+        self.page = page
+        self.kind = kind
+        self.form = page.get_by_test_id("purchase-form")
+
+    def open_new(self) -> PurchaseFormPage:
+        self.page.goto(f"/purchases/{self.kind}")
+        self.page.get_by_test_id("new-purchase").click()
+        expect(self.form).to_be_visible()
+        return self
+
+    def field(self, name: str) -> Locator:
+        return self.form.locator(f'[name="{name}"]')
+
+    def choose(self, name: str, label: str) -> None:
+        """Select by visible text; farm and item re-render the form, so wait until it is back."""
+        select = self.field(name)
+        value = select.locator("option", has_text=label).first.get_attribute("value") or ""
+        if select.get_attribute("hx-post"):
+            with self.page.expect_response(lambda r: r.request.method == "POST"):
+                select.select_option(value=value)
+            settled(self.page)
+        else:
+            select.select_option(value=value)
+        expect(self.field(name).locator("option:checked")).to_contain_text(label)
+
+    def fill(self, **values: str) -> None:
+        for name, value in values.items():
+            self.field(name.replace("__", "-")).fill(value)
+
+    def add_line(self) -> None:
+        count = self.form.get_by_test_id("line").count()
+        with self.page.expect_response(lambda r: r.request.method == "POST"):
+            self.form.get_by_test_id("add-line").click()
+        settled(self.page)
+        expect(self.form.get_by_test_id("line")).to_have_count(count + 1)
+
+    def save(self) -> None:
+        self.form.get_by_test_id("save-purchase").click()
+
+
+class DetailPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.status = page.get_by_test_id("detail-status")
+        self.lines = page.get_by_test_id("detail-lines")
+        self.total = page.get_by_test_id("grand-total")

@@ -1,0 +1,1 @@
+"""Purchasing Live: live purchase tables for a poultry farm."""

@@ -1,0 +1,3 @@
+from purchasing.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""create_app(settings) -> Litestar: the only place that wires things together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request, get
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.template.config import TemplateConfig
+
+from purchasing import db
+from purchasing.domain.actor import Actor
+from purchasing.domain.statuses import Kind
+from purchasing.services.errors import NotFound
+from purchasing.services.users import load_actor
+from purchasing.settings import Settings
+from purchasing.web import errors
+from purchasing.web.auth import AuthController
+from purchasing.web.purchase_forms import PurchaseFormController
+from purchasing.web.purchases import PurchaseController
+from purchasing.web.templating import STATIC, jinja_environment
+
+SESSION_MAX_AGE_S = 12 * 60 * 60
+
+
+@get("/", name="home")
+async def home(request: Request[Any, Any, Any]) -> Redirect:
+    return Redirect(request.app.route_reverse("purchase_index", kind=Kind.SUPPLY.value))
+
+
+async def retrieve_actor(
+    session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]
+) -> Actor | None:
+    user_id = session.get("user_id")
+    return await load_actor(user_id) if isinstance(user_id, int) else None
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = db.use_database(settings.database_url)
+    template_config = TemplateConfig(
+        instance=JinjaTemplateEngine.from_environment(jinja_environment(auto_reload=settings.debug))
+    )
+    session_auth = SessionAuth[Actor, ServerSideSessionBackend](
+        retrieve_user_handler=retrieve_actor,
+        session_backend_config=ServerSideSessionConfig(store="sessions", max_age=SESSION_MAX_AGE_S),
+        exclude=["^/static/"],
+    )
+
+    async def on_startup() -> None:
+        await db.start(engine)
+
+    async def on_shutdown() -> None:
+        await db.stop(engine)
+
+    return Litestar(
+        route_handlers=[
+            home,
+            AuthController,
+            PurchaseController,
+            PurchaseFormController,
+            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+        ],
+        request_class=HTMXRequest,
+        template_config=template_config,
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key, cookie_name="csrftoken", header_name="x-csrftoken"
+        ),
+        on_app_init=[session_auth.on_app_init],
+        plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=template_config))],
+        stores={"sessions": FileStore(settings.var_dir / "sessions", create_directories=True)},
+        exception_handlers={
+            NotFound: errors.not_found,
+            HTTPException: errors.http_error,
+            Exception: errors.unexpected,
+        },
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State({"settings": settings}),
+        debug=settings.debug,
+    )

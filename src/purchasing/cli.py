@@ -1,0 +1,118 @@
+"""The `purchasing` command: migrate, seed-demo, serve, users."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import click
+import uvicorn
+
+from purchasing import db
+from purchasing.domain.roles import Role
+from purchasing.services import demo
+from purchasing.services.errors import ValidationFailed
+from purchasing.services.users import create_user
+from purchasing.settings import Settings
+
+T = TypeVar("T")
+
+
+def _run(settings: Settings, work: Awaitable[T]) -> T:
+    async def wrapped() -> T:
+        engine = db.use_database(settings.database_url)
+        await db.start(engine)
+        try:
+            return await work
+        finally:
+            await db.stop(engine)
+
+    return asyncio.run(wrapped())
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Purchasing Live: live purchase tables for a poultry farm."""
+    ctx.obj = Settings.from_env()
+
+
+@main.command()
+@click.pass_obj
+def migrate(settings: Settings) -> None:
+    """Apply the database migrations that have not run yet."""
+    _run(settings, db.migrate())
+
+
+@main.command("seed-demo")
+@click.option(
+    "--if-empty", is_flag=True, help="Only when the database has no users and no purchases."
+)
+@click.pass_obj
+def seed_demo(settings: Settings, if_empty: bool) -> None:
+    """Load the demo company, farms, catalog, users and purchases (once)."""
+
+    async def work() -> str:
+        if if_empty and not await demo.database_is_empty():
+            return "The database already has data: demo data not loaded."
+        created = await demo.seed_demo()
+        return "Demo data loaded." if created else "Demo data is already present."
+
+    click.echo(_run(settings, work()))
+    click.echo("Demo logins (demo only, never use these passwords elsewhere):")
+    for user in demo.DEMO_USERS:
+        farms = f" (farms {', '.join(user.farms)})" if user.farms else ""
+        click.echo(f"  {user.username:<11} {user.password:<16} {user.role.label}{farms}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Defaults to HOST (127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Defaults to PORT (8000).")
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None, reload: bool) -> None:
+    """Serve the app with uvicorn."""
+    uvicorn.run(
+        "purchasing.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        proxy_headers=False,
+    )
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--farm", "farms", multiple=True, help="Farm code an Operator works on (repeatable).")
+@click.option("--company", default=None, help="Company name; optional when there is only one.")
+@click.option("--full-name", default="", help="Shown in the header and in history.")
+@click.pass_obj
+def users_create(
+    settings: Settings,
+    username: str,
+    password: str,
+    role: str,
+    farms: tuple[str, ...],
+    company: str | None,
+    full_name: str,
+) -> None:
+    """Create a user who can log in."""
+    work = create_user(
+        username, password, Role(role), full_name=full_name, company_name=company, farm_codes=farms
+    )
+    try:
+        actor = _run(settings, work)
+    except ValidationFailed as failure:
+        for field, message in failure.errors.items():
+            click.echo(f"{field}: {message}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"Created {actor.username} ({actor.role.label}).")

@@ -1,0 +1,1 @@
+"""Business rules with no web or database imports."""

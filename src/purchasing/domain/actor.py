@@ -1,0 +1,21 @@
+"""Who is acting: the signed-in user as the rules see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from purchasing.domain.roles import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    company_id: int | None
+    farm_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role is Role.SUPER_ADMIN

@@ -1,0 +1,1 @@
+"""The verbs of the application; each write is one transaction."""

@@ -1,0 +1,238 @@
+"""Demo data: a company, farms, partners, catalog, a user per role, purchases in every status."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from purchasing.db import write_transaction
+from purchasing.domain.actor import Actor
+from purchasing.domain.roles import Role
+from purchasing.domain.statuses import Kind, Status
+from purchasing.services.catalog import Catalog, Choice, load_catalog
+from purchasing.services.purchase_form import PurchaseForm
+from purchasing.services.purchases import create_purchase
+from purchasing.services.status import change_status
+from purchasing.services.users import create_user
+from purchasing.tables import (
+    AppUser,
+    Company,
+    Coop,
+    Farm,
+    Flock,
+    Item,
+    ItemUnit,
+    Partner,
+    Purchase,
+    Unit,
+)
+
+COMPANY = "PT Unggas Nusantara Sejahtera"
+PURCHASES_PER_KIND = 45
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: Role
+    farms: tuple[str, ...] = ()
+
+    @property
+    def password(self) -> str:
+        return f"{self.username}-demo"
+
+
+DEMO_USERS = (
+    DemoUser("superadmin", Role.SUPER_ADMIN),
+    DemoUser("admin", Role.ADMINISTRATOR),
+    DemoUser("manager", Role.MANAGER),
+    DemoUser("supervisor", Role.SUPERVISOR),
+    DemoUser("operator", Role.OPERATOR, ("F01", "F02")),
+    DemoUser("operator3", Role.OPERATOR, ("F03",)),
+)
+FARMS = (
+    ("F01", "Farm Sukamaju", "Jl. Raya Sukamaju No. 12, Bogor"),
+    ("F02", "Farm Cibadak Makmur", "Desa Cibadak, Sukabumi"),
+    ("F03", "Farm Lembang Asri Peternakan Ayam Broiler Terpadu", "Jl. Kolonel Masturi 88, Lembang"),
+)
+SUPPLIERS = (
+    ("SUP01", "PT Medion Farma Jaya"),
+    ("SUP02", "PT Charoen Pokphand Indonesia Tbk"),
+    ("SUP03", "PT Japfa Comfeed Indonesia"),
+    ("SUP04", "CV Sumber Ternak Sejahtera Abadi Makmur Sentosa"),
+)
+EXPEDITIONS = (("EXP01", "CV Ekspedisi Cepat Sampai"), ("EXP02", "PT Logistik Unggas Mandiri"))
+UNITS = (
+    ("GRAM", "Gram"),
+    ("KG", "Kilogram"),
+    ("SAK", "Sak (50 kg)"),
+    ("LITER", "Liter"),
+    ("ML", "Mililiter"),
+    ("VIAL", "Vial"),
+    ("TABLET", "Tablet"),
+    ("PCS", "Pieces"),
+)
+ITEMS = (
+    (Kind.SUPPLY, "OVK-VIT", "Vitamin Vita Stress", "GRAM", {"GRAM": 1, "KG": 1000}),
+    (Kind.SUPPLY, "OVK-VAK", "Vaksin ND-IB Live", "VIAL", {"VIAL": 1}),
+    (Kind.SUPPLY, "OVK-DES", "Desinfektan Antisep", "LITER", {"ML": 1, "LITER": 1000}),
+    (Kind.SUPPLY, "OVK-ANT", "Antibiotik Doxytin", "TABLET", {"TABLET": 1, "PCS": 100}),
+    (Kind.FEED, "PKN-BR1", "BR-1 Starter Crumble", "SAK", {"GRAM": 1, "KG": 1000, "SAK": 50000}),
+    (Kind.FEED, "PKN-BR2", "BR-2 Finisher Pellet", "SAK", {"GRAM": 1, "KG": 1000, "SAK": 50000}),
+)
+STRAINS = ("Cobb 500", "Ross 308", "Lohmann MB 202")
+PATHS = {
+    Status.DRAFT: (),
+    Status.PENDING: (Status.PENDING,),
+    Status.CONFIRMED: (Status.PENDING, Status.CONFIRMED),
+    Status.IN_TRANSIT: (Status.CONFIRMED, Status.IN_TRANSIT),
+    Status.ARRIVED: (Status.CONFIRMED, Status.IN_TRANSIT, Status.ARRIVED),
+    Status.IN_COOP: (Status.CONFIRMED, Status.ARRIVED, Status.IN_COOP),
+    Status.COMPLETED: (Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED),
+    Status.CANCELLED: (Status.PENDING, Status.CANCELLED),
+}
+PREFIX = {Kind.SUPPLY: "OVK", Kind.FEED: "PKN", Kind.LIVESTOCK: "DOC"}
+
+
+async def database_is_empty() -> bool:
+    return not (await AppUser.exists() or await Purchase.exists())
+
+
+async def seed_demo(today: date | None = None) -> bool:
+    """Create the demo data once; return False when it is already there."""
+    if await Company.exists().where(Company.name == COMPANY):
+        return False
+    today = today or date.today()
+    async with write_transaction():
+        company = Company(name=COMPANY)
+        await company.save()
+        await _seed_places(company.id, today)
+        await _seed_partners_and_items(company.id)
+    actors = {}
+    for user in DEMO_USERS:
+        company_name = None if user.role is Role.SUPER_ADMIN else COMPANY
+        actors[user.username] = await create_user(
+            user.username,
+            user.password,
+            user.role,
+            company_name=company_name,
+            farm_codes=user.farms,
+        )
+    rng = random.Random(2026)  # noqa: S311 - repeatable demo figures, not secrets
+    for kind in Kind:
+        await _seed_purchases(kind, actors["admin"], actors["supervisor"], today, rng)
+    return True
+
+
+async def _seed_places(company_id: int, today: date) -> None:
+    for code, name, address in FARMS:
+        farm = Farm(company=company_id, code=code, name=name, address=address, capacity=40000)
+        await farm.save()
+        for n in (1, 2):
+            coop = Coop(
+                farm=farm.id, code=f"K{n:02d}", name=f"Kandang {n}", capacity=20000, population=0
+            )
+            await coop.save()
+            await Flock(
+                coop=coop.id,
+                code=f"{code}-K{n:02d}-A",
+                name=f"Flock {code} Kandang {n}",
+                start_date=today - timedelta(days=20 * n),
+                population=18000,
+            ).save()
+
+
+async def _seed_partners_and_items(company_id: int) -> None:
+    for kind, partners in (("supplier", SUPPLIERS), ("expedition", EXPEDITIONS)):
+        for code, name in partners:
+            await Partner(
+                company=company_id, kind=kind, code=code, name=name, phone="0812-0000-0000"
+            ).save()
+    unit_ids = {}
+    for code, name in UNITS:
+        unit = Unit(code=code, name=name)
+        await unit.save()
+        unit_ids[code] = unit.id
+    for kind, code, name, base, values in ITEMS:
+        item = Item(
+            company=company_id, kind=kind.value, code=code, name=name, base_unit=unit_ids[base]
+        )
+        await item.save()
+        for unit_code, value in values.items():
+            await ItemUnit(item=item.id, unit=unit_ids[unit_code], value=Decimal(value)).save()
+
+
+async def _seed_purchases(
+    kind: Kind, clerk: Actor, supervisor: Actor, today: date, rng: random.Random
+) -> None:
+    catalog = await load_catalog(clerk, kind)
+    statuses = kind.statuses
+    for n in range(PURCHASES_PER_KIND):
+        farm = list(catalog.farms.values())[n % len(catalog.farms)]
+        form = PurchaseForm(
+            kind,
+            values=_header(kind, n, farm, catalog, today, rng),
+            lines=_lines(kind, farm, catalog, rng),
+        )
+        purchase_id = await create_purchase(form, clerk, catalog=catalog)
+        version = 1
+        target = statuses[n % len(statuses)]
+        path = PATHS[target]
+        if kind is Kind.LIVESTOCK and target is Status.COMPLETED:
+            path = (*PATHS[Status.IN_COOP], Status.COMPLETED)
+        for step in path:
+            actor = supervisor if step is Status.COMPLETED else clerk
+            note = f"Demo: {step.label.lower()}" if step.needs_note else ""
+            change = await change_status(
+                kind, purchase_id, step, version, note, actor, "127.0.0.1", "seed-demo"
+            )
+            version = change.version
+
+
+def _header(
+    kind: Kind, n: int, farm: Choice, catalog: Catalog, today: date, rng: random.Random
+) -> dict[str, str]:
+    coop = catalog.in_farm(catalog.coops, farm.id)[n % 2]
+    expedition = rng.choice([None, *catalog.expeditions.values()])
+    return {
+        "invoice_number": f"INV/{PREFIX[kind]}/{today.year}/{n + 1:04d}",
+        "do_number": f"DO-{rng.randint(10000, 99999)}" if n % 3 else "",
+        "purchase_date": (today - timedelta(days=rng.randint(0, 90))).isoformat(),
+        "farm": str(farm.id),
+        "coop": str(coop.id),
+        "supplier": str(rng.choice(list(catalog.suppliers.values())).id),
+        "expedition": str(expedition.id) if expedition else "",
+        "expedition_fee": str(rng.choice([0, 150000, 250000, 500000])) if expedition else "0",
+    }
+
+
+def _lines(kind: Kind, farm: Choice, catalog: Catalog, rng: random.Random) -> list[dict[str, str]]:
+    if kind is Kind.LIVESTOCK:
+        return [
+            {
+                "strain": strain,
+                "head_count": str(rng.choice([2000, 5000, 8000, 10000])),
+                "price_given": "per_head",
+                "price": str(rng.choice([6500, 7200, 7800, 8500])),
+                "weight_given": "per_head",
+                "weight": str(rng.choice([38, 40, 42])),
+                "tax_percent": rng.choice(["0", "11"]),
+            }
+            for strain in rng.sample(STRAINS, rng.randint(1, 3))
+        ]
+    flocks = catalog.in_farm(catalog.flocks, farm.id)
+    lines = []
+    for item in rng.sample(list(catalog.items.values()), rng.randint(1, 2)):
+        unit_id = max(item.unit_values, key=lambda u: item.unit_values[u])
+        line = {
+            "item": str(item.id),
+            "unit": str(unit_id),
+            "quantity": str(rng.randint(1, 40)),
+            "price": str(rng.choice([45000, 120000, 385000, 425000])),
+        }
+        if kind is Kind.FEED:
+            line["flock"] = str(rng.choice(flocks).id)
+        lines.append(line)
+    return lines

@@ -1,0 +1,150 @@
+"""One purchase with its names resolved, its lines and its status history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from purchasing.domain.actor import Actor
+from purchasing.domain.statuses import Kind, Status, offered_moves
+from purchasing.services.errors import NotFound
+from purchasing.services.purchase_form import PurchaseForm
+from purchasing.services.purchases import EDITABLE, GOODS_TABLES, find_purchase
+from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory
+
+
+@dataclass(frozen=True)
+class Detail:
+    kind: Kind
+    purchase: dict[str, Any]
+    lines: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    moves: tuple[Status, ...]
+
+    @property
+    def status(self) -> Status:
+        return Status(self.purchase["status"])
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE
+
+
+async def purchase_detail(kind: Kind, purchase_id: int, actor: Actor) -> Detail:
+    await find_purchase(kind, purchase_id, actor)
+    purchase = (
+        await Purchase.select(
+            *Purchase.all_columns(),
+            Purchase.farm._.name.as_alias("farm_name"),
+            Purchase.farm._.code.as_alias("farm_code"),
+            Purchase.coop._.name.as_alias("coop_name"),
+            Purchase.supplier._.name.as_alias("supplier_name"),
+            Purchase.expedition._.name.as_alias("expedition_name"),
+            Purchase.created_by._.full_name.as_alias("created_by_name"),
+            Purchase.updated_by._.full_name.as_alias("updated_by_name"),
+        )
+        .where(Purchase.id == purchase_id)
+        .first()
+    )
+    if purchase is None:
+        raise NotFound(f"No {kind.value} purchase {purchase_id}.")
+    history = (
+        await StatusHistory.select(
+            *StatusHistory.all_columns(),
+            StatusHistory.changed_by._.full_name.as_alias("changed_by_name"),
+        )
+        .where(StatusHistory.purchase == purchase_id)
+        .order_by(StatusHistory.id)
+    )
+    return Detail(
+        kind=kind,
+        purchase=purchase,
+        lines=await _lines(kind, purchase_id),
+        history=history,
+        moves=tuple(offered_moves(kind, Status(purchase["status"]), actor.role)),
+    )
+
+
+async def _lines(kind: Kind, purchase_id: int) -> list[dict[str, Any]]:
+    if kind is Kind.LIVESTOCK:
+        return await (
+            LivestockLine.select()
+            .where(LivestockLine.purchase == purchase_id)
+            .order_by(LivestockLine.position)
+        )
+    table = GOODS_TABLES[kind]
+    columns: list[Any] = [
+        *table.all_columns(),
+        table.item._.name.as_alias("item_name"),
+        table.unit._.code.as_alias("unit_code"),
+        table.converted_unit._.code.as_alias("converted_unit_code"),
+    ]
+    if kind is Kind.FEED:
+        columns += [
+            FeedLine.flock._.name.as_alias("flock_name"),
+            FeedLine.flock._.coop._.name.as_alias("coop_name"),
+        ]
+    return (
+        await table.select(*columns).where(table.purchase == purchase_id).order_by(table.position)
+    )
+
+
+async def edit_form(kind: Kind, purchase_id: int, actor: Actor) -> tuple[PurchaseForm, int, Status]:
+    """A form filled with the stored purchase, the version it was read at, and its status."""
+    purchase = await find_purchase(kind, purchase_id, actor)
+    values = {
+        "invoice_number": purchase["invoice_number"],
+        "do_number": purchase["do_number"],
+        "purchase_date": purchase["purchase_date"].isoformat(),
+        "farm": str(purchase["farm"]),
+        "coop": str(purchase["coop"] or ""),
+        "supplier": str(purchase["supplier"]),
+        "expedition": str(purchase["expedition"] or ""),
+        "expedition_fee": _plain(purchase["expedition_fee"]),
+        "notes": purchase["notes"],
+    }
+    form = PurchaseForm(kind, values=values, lines=await _form_lines(kind, purchase_id))
+    return form, purchase["version"], Status(purchase["status"])
+
+
+async def _form_lines(kind: Kind, purchase_id: int) -> list[dict[str, str]]:
+    if kind is Kind.LIVESTOCK:
+        rows = await (
+            LivestockLine.select()
+            .where(LivestockLine.purchase == purchase_id)
+            .order_by(LivestockLine.position)
+        )
+        return [_livestock_values(r) for r in rows]
+    table = GOODS_TABLES[kind]
+    lines = []
+    for r in await table.select().where(table.purchase == purchase_id).order_by(table.position):
+        line = {
+            "item": str(r["item"]),
+            "unit": str(r["unit"]),
+            "quantity": _plain(r["quantity"]),
+            "price": _plain(r["price_per_unit"]),
+        }
+        if kind is Kind.FEED:
+            line["flock"] = str(r["flock"])
+        lines.append(line)
+    return lines
+
+
+def _livestock_values(r: dict[str, Any]) -> dict[str, str]:
+    per_head_price = r["price_given"] == "per_head"
+    per_head_weight = r["weight_given"] == "per_head"
+    return {
+        "strain": r["strain"],
+        "head_count": str(r["head_count"]),
+        "price_given": r["price_given"],
+        "price": _plain(r["price_per_head"] if per_head_price else r["price_total"]),
+        "weight_given": r["weight_given"],
+        "weight": _plain(r["weight_per_head_g"] if per_head_weight else r["weight_total_g"]),
+        "tax_percent": _plain(r["tax_percent"]),
+    }
+
+
+def _plain(value: Any) -> str:
+    """A stored number as a number field shows it: no trailing zeros, no exponent."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

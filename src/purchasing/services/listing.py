@@ -1,0 +1,247 @@
+"""The index table: one page of purchases of a kind, searched, filtered and sorted."""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from piccolo.query import OrderByRaw
+
+from purchasing.domain.actor import Actor
+from purchasing.domain.statuses import Kind, Status, offered_moves
+from purchasing.services.scope import purchase_filter
+from purchasing.tables import FeedLine, Purchase
+
+PAGE_SIZES = (10, 25, 50)
+SORTS = ("date", "invoice", "total", "status")
+MAX_QUERY_LENGTH = 100
+STATUS_ORDER = (
+    'CASE "purchase"."status" '
+    + " ".join(f"WHEN '{s.value}' THEN {n}" for n, s in enumerate(Status))
+    + " END"
+)
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """The view a clerk asked for; every field survives a reload through the URL."""
+
+    page: int = 1
+    per_page: int = PAGE_SIZES[0]
+    sort: str = "date"
+    direction: str = "desc"
+    q: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_params(cls, kind: Kind, params: Mapping[str, str]) -> TableQuery:
+        """Unknown or malformed values fall back to the defaults rather than failing the page."""
+        default = cls()
+        page = params.get("page", "")
+        per_page = params.get("per_page", "")
+        status = params.get("status", "")
+        return cls(
+            page=max(int(page), 1) if page.isdigit() else 1,
+            per_page=int(per_page)
+            if per_page.isdigit() and int(per_page) in PAGE_SIZES
+            else default.per_page,
+            sort=params.get("sort", "") if params.get("sort") in SORTS else default.sort,
+            direction=params.get("dir", "")
+            if params.get("dir") in ("asc", "desc")
+            else default.direction,
+            q=params.get("q", "").strip()[:MAX_QUERY_LENGTH],
+            status=status if status in {s.value for s in kind.statuses} else "",
+        )
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """Query parameters that differ from the defaults, after applying `changes`."""
+        query = replace(self, **changes)
+        default = TableQuery()
+        names = {
+            "page": "page",
+            "per_page": "per_page",
+            "sort": "sort",
+            "direction": "dir",
+            "q": "q",
+            "status": "status",
+        }
+        return {
+            url_name: str(getattr(query, field))
+            for field, url_name in names.items()
+            if getattr(query, field) != getattr(default, field)
+        }
+
+    def query_string(self, **changes: Any) -> str:
+        params = self.params(**changes)
+        return "?" + urlencode(params) if params else ""
+
+    def sorted_by(self, sort: str) -> str:
+        """The query string for clicking a column header: toggle direction, back to page 1."""
+        direction = "asc" if self.sort == sort and self.direction == "desc" else "desc"
+        return self.query_string(sort=sort, direction=direction, page=1)
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    id: int
+    invoice_number: str
+    purchase_date: date
+    supplier: str
+    farm: str
+    coop: str
+    status: Status
+    version: int
+    grand_total: Decimal
+    head_count: int
+    price_per_head: Decimal
+    moves: tuple[Status, ...]
+
+
+@dataclass(frozen=True)
+class TablePage:
+    kind: Kind
+    query: TableQuery
+    rows: tuple[Row, ...]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(math.ceil(self.total / self.query.per_page), 1)
+
+    @property
+    def first_number(self) -> int:
+        return (self.query.page - 1) * self.query.per_page + 1 if self.rows else 0
+
+    @property
+    def last_number(self) -> int:
+        return self.first_number + len(self.rows) - 1 if self.rows else 0
+
+
+def _where(kind: Kind, query: TableQuery, actor: Actor) -> Any:
+    where: Any = Purchase.kind == kind.value
+    scope = purchase_filter(actor)
+    if scope is not None:
+        where = where & scope
+    if query.status:
+        where = where & (Purchase.status == query.status)
+    if query.q:
+        columns = (
+            Purchase.invoice_number,
+            Purchase.supplier.name,
+            Purchase.farm.name,
+            Purchase.farm.code,
+        )
+        where = where & functools.reduce(
+            operator.or_, (_contains(column, query.q) for column in columns)
+        )
+    return where
+
+
+def _contains(column: Any, text: str) -> Any:
+    """Case-insensitive substring: SQLite's LIKE ignores case already, PostgreSQL needs ILIKE."""
+    pattern = f"%{text}%"
+    return column.like(pattern) if column._meta.engine_type == "sqlite" else column.ilike(pattern)
+
+
+def _order_column(query: TableQuery) -> Any:
+    columns = {
+        "date": Purchase.purchase_date,
+        "invoice": Purchase.invoice_number,
+        "total": Purchase.grand_total,
+    }
+    return columns.get(query.sort) or OrderByRaw(STATUS_ORDER)
+
+
+async def list_purchases(kind: Kind, query: TableQuery, actor: Actor) -> TablePage:
+    """One page of the table; a page past the end shows the last page."""
+    where = _where(kind, query, actor)
+    total = await Purchase.count().where(where)
+    pages = max(math.ceil(total / query.per_page), 1)
+    if query.page > pages:
+        query = replace(query, page=pages)
+    ascending = query.direction == "asc"
+    select = _select(where).order_by(_order_column(query), ascending=ascending)
+    rows = (
+        await select.order_by(Purchase.id, ascending=ascending)
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    )
+    coops = await _feed_coops([r["id"] for r in rows]) if kind is Kind.FEED else {}
+    first = (query.page - 1) * query.per_page + 1
+    return TablePage(
+        kind=kind,
+        query=query,
+        total=total,
+        rows=tuple(
+            _row(kind, actor, first + n, r, coops.get(r["id"], "")) for n, r in enumerate(rows)
+        ),
+    )
+
+
+async def get_row(kind: Kind, purchase_id: int, actor: Actor, number: int) -> Row | None:
+    """One row as the table shows it, e.g. to swap in after a status change."""
+    where = _where(kind, TableQuery(), actor) & (Purchase.id == purchase_id)
+    found = await _select(where).first()
+    if found is None:
+        return None
+    coops = await _feed_coops([purchase_id]) if kind is Kind.FEED else {}
+    return _row(kind, actor, number, found, coops.get(purchase_id, ""))
+
+
+def _select(where: Any) -> Any:
+    return Purchase.select(
+        Purchase.id,
+        Purchase.invoice_number,
+        Purchase.purchase_date,
+        Purchase.status,
+        Purchase.version,
+        Purchase.grand_total,
+        Purchase.subtotal,
+        Purchase.head_count,
+        Purchase.supplier.name.as_alias("supplier_name"),
+        Purchase.farm.name.as_alias("farm_name"),
+        Purchase.coop.name.as_alias("coop_name"),
+    ).where(where)
+
+
+def _row(kind: Kind, actor: Actor, number: int, r: dict[str, Any], feed_coops: str) -> Row:
+    status = Status(r["status"])
+    heads = int(r["head_count"])
+    return Row(
+        number=number,
+        id=r["id"],
+        invoice_number=r["invoice_number"],
+        purchase_date=r["purchase_date"],
+        supplier=r["supplier_name"],
+        farm=r["farm_name"],
+        coop=r["coop_name"] or feed_coops,
+        status=status,
+        version=r["version"],
+        grand_total=Decimal(r["grand_total"]),
+        head_count=heads,
+        price_per_head=Decimal(r["subtotal"]) / heads if heads else Decimal(0),
+        moves=tuple(offered_moves(kind, status, actor.role)),
+    )
+
+
+async def _feed_coops(purchase_ids: list[int]) -> dict[int, str]:
+    """Feed lines name flocks; the table shows the coops those flocks live in."""
+    if not purchase_ids:
+        return {}
+    lines = await FeedLine.select(
+        FeedLine.purchase, FeedLine.flock._.coop._.name.as_alias("coop")
+    ).where(FeedLine.purchase.is_in(purchase_ids))
+    coops: dict[int, list[str]] = {}
+    for line in lines:
+        names = coops.setdefault(line["purchase"], [])
+        if line["coop"] not in names:
+            names.append(line["coop"])
+    return {pid: ", ".join(sorted(names)) for pid, names in coops.items()}

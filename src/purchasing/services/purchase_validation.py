@@ -1,0 +1,285 @@
+"""Validation of a purchase form against the actor's catalog, into typed and computed values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from purchasing.domain import livestock, units
+from purchasing.domain.money import parse_decimal, round_money
+from purchasing.domain.statuses import Kind
+from purchasing.services.catalog import Catalog
+from purchasing.services.purchase_form import PurchaseForm
+
+MAX_AMOUNT = Decimal("1e13")
+
+
+@dataclass(frozen=True)
+class CleanGoodsLine:
+    item_id: int
+    unit_id: int
+    flock_id: int | None
+    quantity: Decimal
+    price_per_unit: Decimal
+    converted_quantity: Decimal
+    converted_unit_id: int
+    price_per_converted_unit: Decimal
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class CleanLivestockLine:
+    strain: str
+    head_count: int
+    price_given: livestock.Given
+    price: livestock.Split
+    weight_given: livestock.Given
+    weight: livestock.Split
+    tax_percent: Decimal
+    tax_amount: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.price.total + self.tax_amount
+
+
+@dataclass(frozen=True)
+class CleanPurchase:
+    kind: Kind
+    company_id: int
+    invoice_number: str
+    do_number: str
+    purchase_date: date
+    farm_id: int
+    coop_id: int | None
+    supplier_id: int
+    expedition_id: int | None
+    expedition_fee: Decimal
+    notes: str
+    goods_lines: tuple[CleanGoodsLine, ...] = ()
+    livestock_lines: tuple[CleanLivestockLine, ...] = ()
+
+    @property
+    def subtotal(self) -> Decimal:
+        goods = sum((line.line_total for line in self.goods_lines), Decimal(0))
+        return goods + sum((line.price.total for line in self.livestock_lines), Decimal(0))
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((line.tax_amount for line in self.livestock_lines), Decimal(0))
+
+    @property
+    def grand_total(self) -> Decimal:
+        return self.subtotal + self.tax_total + self.expedition_fee
+
+    @property
+    def head_count(self) -> int:
+        return sum(line.head_count for line in self.livestock_lines)
+
+
+class _Checker:
+    """Collects one message per field while turning strings into typed values."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+
+    def text(self, key: str, raw: str, label: str, max_length: int, required: bool = True) -> str:
+        if required and not raw:
+            self.errors[key] = f"Enter the {label}."
+        elif len(raw) > max_length:
+            self.errors[key] = f"Use at most {max_length} characters."
+        return raw
+
+    def choice(self, key: str, raw: str, options: Mapping[int, object], label: str) -> int | None:
+        if not raw:
+            self.errors[key] = f"Choose a {label}."
+            return None
+        if not raw.isdigit() or int(raw) not in options:
+            self.errors[key] = f"Choose a {label} from the list."
+            return None
+        return int(raw)
+
+    def decimal(
+        self, key: str, raw: str, *, positive: bool = False, at_most: Decimal = MAX_AMOUNT
+    ) -> Decimal:
+        try:
+            value = parse_decimal(raw)
+        except ValueError:
+            self.errors[key] = (
+                "Enter a number, for example 1500 or 12.5." if raw else "Enter a number."
+            )
+            return Decimal(0)
+        if value < 0 or (positive and value == 0):
+            self.errors[key] = "Must be more than zero." if positive else "Cannot be negative."
+        elif value > at_most:
+            self.errors[key] = f"Must be at most {at_most:,}."
+        return value
+
+    def whole(self, key: str, raw: str) -> int:
+        if not raw.isdigit() or int(raw) == 0:
+            self.errors[key] = "Enter a whole number above zero."
+            return 0
+        if int(raw) > 10_000_000:
+            self.errors[key] = "Must be at most 10,000,000."
+        return int(raw)
+
+    def day(self, key: str, raw: str) -> date:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.errors[key] = "Enter a date." if not raw else "Enter a date as yyyy-mm-dd."
+            return date.min
+
+
+def validate(form: PurchaseForm, catalog: Catalog) -> CleanPurchase | None:
+    """Check every field; on any error fill `form.errors` and return None."""
+    form.errors.clear()
+    check = _Checker(form.errors)
+    v = form.value
+    farm_id = check.choice("farm", v("farm"), catalog.farms, "farm")
+    company_id = catalog.farms[farm_id].company_id if farm_id else None
+    supplier_id = check.choice("supplier", v("supplier"), catalog.suppliers, "supplier")
+    expedition_id = None
+    if v("expedition"):
+        expedition_id = check.choice(
+            "expedition", v("expedition"), catalog.expeditions, "expedition"
+        )
+    for key, partner_id, options in (
+        ("supplier", supplier_id, catalog.suppliers),
+        ("expedition", expedition_id, catalog.expeditions),
+    ):
+        if partner_id and company_id and options[partner_id].company_id != company_id:
+            form.errors[key] = "This partner belongs to another company than the farm."
+    coop_id = None
+    if form.kind is Kind.LIVESTOCK:
+        coop_id = check.choice("coop", v("coop"), catalog.coops, "coop")
+        if coop_id and farm_id and catalog.coops[coop_id].farm_id != farm_id:
+            form.errors["coop"] = "This coop is not on the chosen farm."
+    invoice_number = check.text("invoice_number", v("invoice_number"), "invoice number", 64)
+    do_number = check.text("do_number", v("do_number"), "delivery order number", 64, required=False)
+    purchase_date = check.day("purchase_date", v("purchase_date"))
+    expedition_fee = round_money(check.decimal("expedition_fee", v("expedition_fee") or "0"))
+    notes = check.text("notes", v("notes"), "notes", 2000, required=False)
+    goods_lines: tuple[CleanGoodsLine, ...] = ()
+    livestock_lines: tuple[CleanLivestockLine, ...] = ()
+    if form.kind is Kind.LIVESTOCK:
+        livestock_lines = _livestock_lines(form, check)
+    else:
+        goods_lines = _goods_lines(form, catalog, check, farm_id, company_id)
+    if form.errors or farm_id is None or supplier_id is None or company_id is None:
+        return None
+    return CleanPurchase(
+        kind=form.kind,
+        company_id=company_id,
+        invoice_number=invoice_number,
+        do_number=do_number,
+        purchase_date=purchase_date,
+        farm_id=farm_id,
+        coop_id=coop_id,
+        supplier_id=supplier_id,
+        expedition_id=expedition_id,
+        expedition_fee=expedition_fee,
+        notes=notes,
+        goods_lines=goods_lines,
+        livestock_lines=livestock_lines,
+    )
+
+
+def _goods_lines(
+    form: PurchaseForm,
+    catalog: Catalog,
+    check: _Checker,
+    farm_id: int | None,
+    company_id: int | None,
+) -> tuple[CleanGoodsLine, ...]:
+    if not form.lines:
+        form.errors["lines"] = "Add at least one line."
+    seen: dict[tuple[int | None, int, int], int] = {}
+    lines = []
+    for n, raw in enumerate(form.lines):
+        key = f"lines-{n}-"
+        flock_id = None
+        if form.kind is Kind.FEED:
+            flock_id = check.choice(key + "flock", raw.get("flock", ""), catalog.flocks, "flock")
+            if flock_id and farm_id and catalog.flocks[flock_id].farm_id != farm_id:
+                form.errors[key + "flock"] = "This flock is not on the chosen farm."
+        item_id = check.choice(key + "item", raw.get("item", ""), catalog.items, "item")
+        unit_id = None
+        if item_id:
+            item = catalog.items[item_id]
+            if company_id and item.company_id != company_id:
+                form.errors[key + "item"] = "This item belongs to another company than the farm."
+            unit_id = check.choice(
+                key + "unit", raw.get("unit", ""), item.unit_values, "unit of this item"
+            )
+        quantity = check.decimal(key + "quantity", raw.get("quantity", ""), positive=True)
+        price = round_money(check.decimal(key + "price", raw.get("price", "")))
+        if item_id is None or unit_id is None:
+            continue
+        pair = (flock_id, item_id, unit_id)
+        if pair in seen:
+            form.errors[key + "unit"] = (
+                f"This item and unit already appear on line {seen[pair] + 1}."
+            )
+            continue
+        seen[pair] = n
+        item = catalog.items[item_id]
+        unit_value = item.unit_values[unit_id]
+        smallest = item.unit_values[item.smallest_unit_id]
+        lines.append(
+            CleanGoodsLine(
+                item_id=item_id,
+                unit_id=unit_id,
+                flock_id=flock_id,
+                quantity=quantity,
+                price_per_unit=price,
+                converted_quantity=units.convert_quantity(quantity, unit_value, smallest),
+                converted_unit_id=item.smallest_unit_id,
+                price_per_converted_unit=units.price_per_smallest(price, unit_value, smallest),
+                line_total=round_money(quantity * price),
+            )
+        )
+    return tuple(lines)
+
+
+def _livestock_lines(form: PurchaseForm, check: _Checker) -> tuple[CleanLivestockLine, ...]:
+    if not form.lines:
+        form.errors["lines"] = "Add at least one strain line."
+    lines = []
+    for n, raw in enumerate(form.lines):
+        key = f"lines-{n}-"
+        strain = check.text(key + "strain", raw.get("strain", ""), "strain", 120)
+        heads = check.whole(key + "head_count", raw.get("head_count", ""))
+        price_given = _given(check, key + "price_given", raw.get("price_given", ""))
+        weight_given = _given(check, key + "weight_given", raw.get("weight_given", ""))
+        price = check.decimal(key + "price", raw.get("price", ""))
+        weight = check.decimal(key + "weight", raw.get("weight", ""), positive=True)
+        tax_percent = check.decimal(
+            key + "tax_percent", raw.get("tax_percent", "") or "0", at_most=Decimal(100)
+        )
+        if heads <= 0 or price_given is None or weight_given is None:
+            continue
+        price_split = livestock.price(heads, price_given, round_money(price))
+        lines.append(
+            CleanLivestockLine(
+                strain=strain,
+                head_count=heads,
+                price_given=price_given,
+                price=price_split,
+                weight_given=weight_given,
+                weight=livestock.weight(heads, weight_given, weight),
+                tax_percent=tax_percent,
+                tax_amount=livestock.tax(price_split.total, tax_percent),
+            )
+        )
+    return tuple(lines)
+
+
+def _given(check: _Checker, key: str, raw: str) -> livestock.Given | None:
+    try:
+        return livestock.Given(raw)
+    except ValueError:
+        check.errors[key] = "Choose per head or total."
+        return None

@@ -1,0 +1,203 @@
+"""Creating and editing purchases; each verb is one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from piccolo.columns import Column
+
+from purchasing.db import write_transaction
+from purchasing.domain.actor import Actor
+from purchasing.domain.statuses import OPEN, Kind, Status
+from purchasing.services.catalog import Catalog, load_catalog
+from purchasing.services.errors import Conflict, NotFound, ValidationFailed
+from purchasing.services.purchase_form import PurchaseForm
+from purchasing.services.purchase_validation import CleanLivestockLine, CleanPurchase, validate
+from purchasing.services.scope import purchase_filter
+from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
+
+EDITABLE = OPEN
+GOODS_TABLES: dict[Kind, type[SupplyLine] | type[FeedLine]] = {
+    Kind.SUPPLY: SupplyLine,
+    Kind.FEED: FeedLine,
+}
+
+
+async def create_purchase(
+    form: PurchaseForm,
+    actor: Actor,
+    client_ip: str = "",
+    user_agent: str = "",
+    catalog: Catalog | None = None,
+) -> int:
+    """Save a new purchase as `draft` with its lines and first history row; return its id."""
+    clean = await _validated(form, actor, catalog)
+    async with write_transaction():
+        await _check_invoice_free(clean, None)
+        now = datetime.now(UTC)
+        purchase = Purchase(
+            {
+                **_header_values(clean),
+                Purchase.kind: clean.kind.value,
+                Purchase.status: Status.DRAFT.value,
+                Purchase.version: 1,
+                Purchase.created_by: actor.id,
+                Purchase.updated_by: actor.id,
+                Purchase.created_at: now,
+                Purchase.updated_at: now,
+            }
+        )
+        await purchase.save()
+        await _insert_lines(clean, purchase.id)
+        await StatusHistory(
+            purchase=purchase.id,
+            from_status=None,
+            to_status=Status.DRAFT.value,
+            notes="Created",
+            changed_by=actor.id,
+            changed_at=now,
+            client_ip=client_ip[:64],
+            user_agent=user_agent[:255],
+        ).save()
+    return int(purchase.id)
+
+
+async def update_purchase(
+    form: PurchaseForm, purchase_id: int, expected_version: int, actor: Actor
+) -> int:
+    """Replace an open purchase's fields and lines unless someone changed it meanwhile.
+
+    Returns the new version."""
+    clean = await _validated(form, actor)
+    async with write_transaction():
+        current = await find_purchase(form.kind, purchase_id, actor)
+        if current["version"] != expected_version:
+            raise Conflict("Someone changed this purchase while you were editing it.")
+        if Status(current["status"]) not in EDITABLE:
+            raise Conflict(
+                f"A purchase that is {Status(current['status']).label} can no longer be edited."
+            )
+        await _check_invoice_free(clean, purchase_id)
+        values = {
+            **_header_values(clean),
+            Purchase.version: Purchase.version + 1,
+            Purchase.updated_by: actor.id,
+            Purchase.updated_at: datetime.now(UTC),
+        }
+        updated = (
+            await Purchase.update(cast(dict[Column | str, Any], values))
+            .where((Purchase.id == purchase_id) & (Purchase.version == expected_version))
+            .returning(Purchase.version)
+        )
+        if not updated:
+            raise Conflict("Someone changed this purchase while you were editing it.")
+        await _delete_lines(form.kind, purchase_id)
+        await _insert_lines(clean, purchase_id)
+    return int(updated[0]["version"])
+
+
+async def find_purchase(kind: Kind, purchase_id: int, actor: Actor) -> dict[str, Any]:
+    """The purchase's row if it exists, is of `kind` and the actor may see it."""
+    where = (Purchase.id == purchase_id) & (Purchase.kind == kind.value)
+    clause = purchase_filter(actor)
+    if clause is not None:
+        where = where & clause
+    row = await Purchase.select().where(where).first()
+    if row is None:
+        raise NotFound(f"No {kind.value} purchase {purchase_id}.")
+    return dict(row)
+
+
+async def _validated(
+    form: PurchaseForm, actor: Actor, catalog: Catalog | None = None
+) -> CleanPurchase:
+    clean = validate(form, catalog or await load_catalog(actor, form.kind))
+    if clean is None:
+        raise ValidationFailed(form.errors)
+    return clean
+
+
+async def _check_invoice_free(clean: CleanPurchase, own_id: int | None) -> None:
+    where = (
+        (Purchase.company == clean.company_id)
+        & (Purchase.kind == clean.kind.value)
+        & (Purchase.invoice_number == clean.invoice_number)
+    )
+    if own_id is not None:
+        where = where & (Purchase.id != own_id)
+    if await Purchase.exists().where(where):
+        message = f"Invoice {clean.invoice_number} is already recorded for {clean.kind.value}."
+        raise ValidationFailed({"invoice_number": message})
+
+
+def _header_values(clean: CleanPurchase) -> dict[Column, Any]:
+    return {
+        Purchase.company: clean.company_id,
+        Purchase.invoice_number: clean.invoice_number,
+        Purchase.do_number: clean.do_number,
+        Purchase.purchase_date: clean.purchase_date,
+        Purchase.farm: clean.farm_id,
+        Purchase.coop: clean.coop_id,
+        Purchase.supplier: clean.supplier_id,
+        Purchase.expedition: clean.expedition_id,
+        Purchase.expedition_fee: clean.expedition_fee,
+        Purchase.notes: clean.notes,
+        Purchase.subtotal: clean.subtotal,
+        Purchase.tax_total: clean.tax_total,
+        Purchase.grand_total: clean.grand_total,
+        Purchase.head_count: clean.head_count,
+    }
+
+
+async def _delete_lines(kind: Kind, purchase_id: int) -> None:
+    if kind is Kind.LIVESTOCK:
+        await LivestockLine.delete().where(LivestockLine.purchase == purchase_id)
+    else:
+        table = GOODS_TABLES[kind]
+        await table.delete().where(table.purchase == purchase_id)
+
+
+async def _insert_lines(clean: CleanPurchase, purchase_id: int) -> None:
+    if clean.kind is Kind.LIVESTOCK:
+        await LivestockLine.insert(
+            *(_livestock_row(purchase_id, n, line) for n, line in enumerate(clean.livestock_lines))
+        )
+        return
+    table = GOODS_TABLES[clean.kind]
+    rows: list[Any] = []
+    for n, line in enumerate(clean.goods_lines):
+        values: dict[str, Any] = {
+            "purchase": purchase_id,
+            "position": n,
+            "item": line.item_id,
+            "unit": line.unit_id,
+            "quantity": line.quantity,
+            "price_per_unit": line.price_per_unit,
+            "converted_quantity": line.converted_quantity,
+            "converted_unit": line.converted_unit_id,
+            "price_per_converted_unit": line.price_per_converted_unit,
+            "line_total": line.line_total,
+        }
+        if clean.kind is Kind.FEED:
+            values["flock"] = line.flock_id
+        rows.append(table(**values))
+    await table.insert(*rows)
+
+
+def _livestock_row(purchase_id: int, n: int, line: CleanLivestockLine) -> LivestockLine:
+    return LivestockLine(
+        purchase=purchase_id,
+        position=n,
+        strain=line.strain,
+        head_count=line.head_count,
+        price_given=line.price_given.value,
+        price_per_head=line.price.per_head,
+        price_total=line.price.total,
+        weight_given=line.weight_given.value,
+        weight_per_head_g=line.weight.per_head,
+        weight_total_g=line.weight.total,
+        tax_percent=line.tax_percent,
+        tax_amount=line.tax_amount,
+        line_total=line.line_total,
+    )

@@ -1,0 +1,47 @@
+"""One frozen settings object, read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    debug: bool = False
+    var_dir: Path = PROJECT_ROOT / "var"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from the environment; unset values get development defaults."""
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("VAR_DIR", PROJECT_ROOT / "var")).resolve()
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'purchasing.sqlite3'}",
+            secret_key=env.get("SECRET_KEY") or _kept_secret(var_dir / "secret_key"),
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "8000")),
+            debug=env.get("DEBUG", "").lower() in TRUE_WORDS,
+            var_dir=var_dir,
+        )
+
+
+def _kept_secret(path: Path) -> str:
+    """Generate a secret once and keep it, so sessions survive restarts in development."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,1 @@
+"""Controllers: parse input, call one verb, pick a template."""

@@ -1,0 +1,67 @@
+"""What the clerk sees when something fails: a page, or a fragment for htmx."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from purchasing.services.errors import NotFound
+
+log = logging.getLogger("purchasing.errors")
+TITLES = {
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+}
+MESSAGES = {
+    403: "This form has expired or was not sent by this site. Reload the page and try again.",
+    404: "There is nothing here, or it is not yours to see.",
+}
+
+
+def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
+    """Send a visitor without a session to the login page; htmx follows `HX-Redirect`."""
+    login = request.app.route_reverse("login")
+    if request.headers.get("hx-request"):
+        return Response(content=b"", status_code=401, headers={"HX-Redirect": login})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"{login}?next={quote(target, safe='')}", status_code=303)
+
+
+def not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
+    return _page(request, 404, MESSAGES[404])
+
+
+def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if isinstance(error, NotAuthorizedException):
+        return to_login(request, error)
+    return _page(request, error.status_code, MESSAGES.get(error.status_code, error.detail))
+
+
+def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    reference = secrets.token_hex(4)
+    log.exception("unhandled error ref=%s path=%s", reference, request.url.path, exc_info=error)
+    message = f"Something went wrong. If it happens again, quote reference {reference}."
+    return _page(request, HTTP_500_INTERNAL_SERVER_ERROR, message, reference)
+
+
+def _page(
+    request: Request[Any, Any, Any], status: int, message: str, reference: str = ""
+) -> Response[Any]:
+    context = {
+        "status": status,
+        "title": TITLES.get(status, "Error"),
+        "message": message,
+        "reference": reference,
+    }
+    template = (
+        "errors/_error.html.j2" if request.headers.get("hx-request") else "errors/error.html.j2"
+    )
+    return Template(template, context=context, status_code=status)

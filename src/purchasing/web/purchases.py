@@ -1,0 +1,114 @@
+"""Index pages, the table fragment, detail pages and status changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+
+from purchasing.domain.actor import Actor
+from purchasing.domain.statuses import Kind, RuleError, Status
+from purchasing.services.detail import purchase_detail
+from purchasing.services.errors import NotFound
+from purchasing.services.listing import PAGE_SIZES, TableQuery, get_row, list_purchases
+from purchasing.services.status import StaleVersion, change_status
+from purchasing.web.responses import client_details, safe_next
+
+TABLE_ID = "purchase-table"
+
+
+def provide_kind(kind: FromPath[str]) -> Kind:
+    try:
+        return Kind(kind)
+    except ValueError:
+        raise NotFoundException(f"There is no {kind!r} purchase module.") from None
+
+
+class PurchaseController(Controller):
+    path = "/purchases/{kind:str}"
+    dependencies = {"purchase_kind": Provide(provide_kind, sync_to_thread=False)}
+
+    @get("/", name="purchase_index")
+    async def index(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
+        """The full page, or only its table when htmx navigates inside the table."""
+        context = await _table_context(request, purchase_kind)
+        only_table = bool(request.htmx) and request.htmx.target == TABLE_ID
+        template = "purchases/_table.html.j2" if only_table else "purchases/index.html.j2"
+        return Template(template, context=context, headers={"Vary": "HX-Request, HX-Target"})
+
+    @get("/table", name="purchase_table")
+    async def table(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
+        return Template(
+            "purchases/_table.html.j2", context=await _table_context(request, purchase_kind)
+        )
+
+    @get("/{purchase_id:int}", name="purchase_detail")
+    async def detail(
+        self,
+        request: Request[Actor, Any, Any],
+        purchase_kind: NamedDependency[Kind],
+        purchase_id: FromPath[int],
+    ) -> Template:
+        detail = await purchase_detail(purchase_kind, purchase_id, request.user)
+        return Template(
+            "purchases/detail.html.j2", context={"kind": purchase_kind, "detail": detail}
+        )
+
+    @post("/{purchase_id:int}/status", name="purchase_status")
+    async def change(
+        self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
+    ) -> Template | Redirect:
+        """Apply one status move; htmx gets the row back, plain forms a redirect."""
+        form = await request.form()
+        actor: Actor = request.user
+        message, level, code = await _apply_move(request, purchase_kind, purchase_id, form, actor)
+        if not request.htmx:
+            flash(request, message, category=level)
+            fallback = request.app.route_reverse("purchase_index", kind=purchase_kind.value)
+            return Redirect(safe_next(str(form.get("next", fallback)), request), status_code=303)
+        number = str(form.get("number", ""))
+        row = await get_row(
+            purchase_kind, purchase_id, actor, int(number) if number.isdigit() else 0
+        )
+        if row is None:
+            raise NotFound(f"No {purchase_kind.value} purchase {purchase_id}.")
+        context = {"kind": purchase_kind, "row": row, "notice": {"level": level, "text": message}}
+        return Template("purchases/_row.html.j2", context=context, status_code=code)
+
+
+async def _apply_move(
+    request: Request[Any, Any, Any], kind: Kind, purchase_id: int, form: Any, actor: Actor
+) -> tuple[str, str, int]:
+    """(message, level, HTTP status) for one attempted move."""
+    version = str(form.get("version", ""))
+    try:
+        target = Status(str(form.get("status", "")))
+    except ValueError:
+        return "Choose a status to move to.", "error", 422
+    if not version.isdigit():
+        return "The form lost its version; reload the page and try again.", "error", 422
+    ip, agent = client_details(request)
+    try:
+        change = await change_status(
+            kind, purchase_id, target, int(version), str(form.get("notes", "")), actor, ip, agent
+        )
+    except RuleError as error:
+        return str(error), "error", 422
+    except StaleVersion as error:
+        return str(error), "error", 409
+    return f"{change.invoice_number} is now {target.label}.", "success", 200
+
+
+async def _table_context(request: Request[Actor, Any, Any], kind: Kind) -> dict[str, Any]:
+    query = TableQuery.from_params(kind, request.query_params)
+    return {
+        "kind": kind,
+        "page": await list_purchases(kind, query, request.user),
+        "page_sizes": PAGE_SIZES,
+    }

@@ -1,0 +1,29 @@
+"""Small helpers shared by controllers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request
+
+from purchasing.domain.statuses import Kind
+
+
+def safe_next(target: str, request: Request[Any, Any, Any]) -> str:
+    """`target` when it is a path on this site, else the first index page (no open redirects)."""
+    parts = urlsplit(target)
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and not parts.scheme
+        and not parts.netloc
+    ):
+        return target
+    return request.app.route_reverse("purchase_index", kind=Kind.SUPPLY.value)
+
+
+def client_details(request: Request[Any, Any, Any]) -> tuple[str, str]:
+    """The client's IP and user agent, as recorded in status history."""
+    host = request.client.host if request.client else ""
+    return host, request.headers.get("user-agent", "")

@@ -1,0 +1,50 @@
+"""The Jinja environment: strict about missing variables, with the formatting filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from purchasing.domain import money
+from purchasing.domain.roles import Role
+from purchasing.domain.statuses import Kind, Status
+from purchasing.settings import PROJECT_ROOT
+
+TEMPLATES = PROJECT_ROOT / "templates"
+# Rule errors (422) and version conflicts (409) carry a fragment to show in place.
+HTMX_CONFIG = {
+    "includeIndicatorStyles": False,
+    "historyCacheSize": 0,
+    "refreshOnHistoryMiss": True,
+    "selfRequestsOnly": True,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "409", "swap": True, "error": False},
+        {"code": "422", "swap": True, "error": False},
+        {"code": "[45]..", "swap": False, "error": True},
+    ],
+}
+STATIC = PROJECT_ROOT / "static"
+
+
+def jinja_environment(directory: Path = TEMPLATES, auto_reload: bool = False) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        auto_reload=auto_reload,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        rupiah=money.rupiah,
+        number=money.number,
+        day=money.format_date,
+        moment=money.format_datetime,
+    )
+    env.globals.update(
+        Kind=Kind, Status=Status, Role=Role, kinds=list(Kind), htmx_config=HTMX_CONFIG
+    )
+    return env

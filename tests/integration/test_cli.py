@@ -1,0 +1,142 @@
+"""The `purchasing` command against a real migrated database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from purchasing import db
+from purchasing.cli import main
+from purchasing.tables import AppUser, Company, Purchase, UserFarm
+
+
+@pytest.fixture
+def env(tmp_path: Path, demo_db_file: Path) -> dict[str, str]:
+    path = tmp_path / "cli.sqlite3"
+    path.write_bytes(demo_db_file.read_bytes())
+    db.use_database(f"sqlite:///{path}")  # the assertions below read the same database
+    return {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "cli-test", "VAR_DIR": str(tmp_path)}
+
+
+def sync(query: Any) -> Any:
+    async def wrapped() -> Any:
+        return await query
+
+    return asyncio.run(wrapped())
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def counts() -> tuple[int, int, int]:
+    async def query() -> tuple[int, int, int]:
+        return await Company.count(), await AppUser.count(), await Purchase.count()
+
+    return asyncio.run(query())
+
+
+def test_users_create_makes_an_operator_who_can_log_in(env: dict[str, str]) -> None:
+    code, out = run(
+        env,
+        "users",
+        "create",
+        "siti",
+        "--password",
+        "kandang-123",
+        "--role",
+        "operator",
+        "--farm",
+        "F02",
+    )
+    assert (code, out.strip()) == (0, "Created siti (Operator).")
+
+
+def test_the_new_user_is_stored_with_a_hashed_password_and_farms(env: dict[str, str]) -> None:
+    run(
+        env,
+        "users",
+        "create",
+        "budi",
+        "--password",
+        "kandang-123",
+        "--role",
+        "operator",
+        "--farm",
+        "F01",
+        "--farm",
+        "F03",
+    )
+    user = sync(AppUser.select().where(AppUser.username == "budi").first())
+    assert user is not None
+    assert user["password_hash"].startswith("$argon2")
+    farms = sync(UserFarm.select(UserFarm.farm._.code).where(UserFarm.user == user["id"]))
+    assert sorted(f["farm.code"] for f in farms) == ["F01", "F03"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["admin", "--password", "long-enough", "--role", "manager"],
+            "username: The username 'admin' is taken.",
+        ),
+        (
+            ["x1", "--password", "short", "--role", "manager"],
+            "password: Use at least 8 characters.",
+        ),
+        (
+            ["x2", "--password", "long-enough", "--role", "operator", "--farm", "F99"],
+            "farm: There is no farm",
+        ),
+        (
+            ["x3", "--password", "long-enough", "--role", "manager", "--company", "Nope"],
+            "company: There is no company",
+        ),
+    ],
+)
+def test_users_create_explains_bad_input_and_creates_nothing(
+    env: dict[str, str], args: list[str], message: str
+) -> None:
+    before = counts()
+    code, out = run(env, "users", "create", *args)
+    assert code == 2
+    assert message in out
+    assert counts() == before
+
+
+def test_seed_demo_twice_creates_nothing_twice(env: dict[str, str]) -> None:
+    before = counts()
+    code, out = run(env, "seed-demo")
+    assert code == 0
+    assert "already present" in out
+    assert "supervisor-demo" in out
+    assert counts() == before
+
+
+def test_seed_demo_if_empty_leaves_a_used_database_alone(env: dict[str, str]) -> None:
+    code, out = run(env, "seed-demo", "--if-empty")
+    assert code == 0
+    assert "already has data" in out
+
+
+def test_migrate_then_seed_on_a_fresh_database(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+        "SECRET_KEY": "x",
+        "VAR_DIR": str(tmp_path),
+    }
+    assert run(env, "migrate")[0] == 0
+    code, out = run(env, "seed-demo", "--if-empty")
+    assert (code, "Demo data loaded." in out) == (0, True)
+    per_kind = {
+        k: sync(Purchase.count().where(Purchase.kind == k)) for k in ("supply", "feed", "livestock")
+    }
+    assert all(n >= 40 for n in per_kind.values()), per_kind
+    statuses = sync(Purchase.select(Purchase.kind, Purchase.status).distinct())
+    assert len(statuses) == 7 + 7 + 8

@@ -1,0 +1,213 @@
+"""Status changes through the route: success, rule errors, conflicts and races."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from purchasing.tables import Purchase, StatusHistory
+from tests.integration.conftest import Clerk, a_purchase, user_id
+
+
+async def state(purchase_id: int) -> dict[str, object]:
+    row = (
+        await Purchase.select(Purchase.status, Purchase.version)
+        .where(Purchase.id == purchase_id)
+        .first()
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def history(purchase_id: int) -> list[dict[str, object]]:
+    return (
+        await StatusHistory.select()
+        .where(StatusHistory.purchase == purchase_id)
+        .order_by(StatusHistory.id)
+    )
+
+
+def url(kind: str, purchase_id: int) -> str:
+    return f"/purchases/{kind}/{purchase_id}/status"
+
+
+async def test_htmx_success_swaps_the_updated_row_and_writes_history(admin: Clerk) -> None:
+    p = await a_purchase("supply", "draft")
+    response = await admin.post(
+        url("supply", p["id"]),
+        {"status": "pending", "version": p["version"], "number": "3"},
+        htmx=True,
+    )
+    assert response.status_code == 200
+    html = response.text.strip()
+    assert html.startswith(f'<tr id="purchase-{p["id"]}"')
+    assert 'data-status="pending"' in html
+    assert f'data-version="{p["version"] + 1}"' in html
+    assert "is now Pending." in html
+    assert '<td class="num">3</td>' in html
+    assert await state(p["id"]) == {"status": "pending", "version": p["version"] + 1}
+    last = (await history(p["id"]))[-1]
+    assert (last["from_status"], last["to_status"], last["changed_by"]) == (
+        "draft",
+        "pending",
+        await user_id("admin"),
+    )
+    assert last["client_ip"]
+    assert last["user_agent"]
+
+
+async def test_without_javascript_the_change_redirects_back_with_a_message(admin: Clerk) -> None:
+    p = await a_purchase("feed", "pending")
+    back = f"/purchases/feed/{p['id']}"
+    response = await admin.post(
+        url("feed", p["id"]), {"status": "confirmed", "version": p["version"], "next": back}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == back
+    page = await admin.get(back)
+    assert "is now Confirmed." in page.text
+    assert (await state(p["id"]))["status"] == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "target", "notes", "message"),
+    [
+        ("feed", "arrived", "cancelled", "wrong sacks", "cannot go from Arrived to Cancelled"),
+        ("supply", "completed", "draft", "", "Completed is final"),
+        ("supply", "arrived", "completed", "", "A note is required"),
+        ("livestock", "arrived", "completed", "ok", "cannot go from Arrived to Completed"),
+        ("supply", "draft", "in_coop", "", "not a status of supply"),
+    ],
+)
+async def test_rule_errors_are_shown_at_the_row_and_change_nothing(
+    admin: Clerk, kind: str, status: str, target: str, notes: str, message: str
+) -> None:
+    p = await a_purchase(kind, status)
+    before = await history(p["id"])
+    response = await admin.post(
+        url(kind, p["id"]), {"status": target, "version": p["version"], "notes": notes}, htmx=True
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert f'data-status="{status}"' in response.text
+    assert await state(p["id"]) == {"status": status, "version": p["version"]}
+    assert await history(p["id"]) == before
+
+
+async def test_an_operator_cannot_complete(client: AsyncTestClient[Litestar]) -> None:
+    operator = Clerk(client)
+    await operator.login("operator")
+    p = await a_purchase("supply", "arrived", farm=1)
+    response = await operator.post(
+        url("supply", p["id"]),
+        {"status": "completed", "version": p["version"], "notes": "done"},
+        htmx=True,
+    )
+    assert response.status_code == 422
+    assert "Only a Supervisor or higher" in response.text
+    assert (await state(p["id"]))["status"] == "arrived"
+
+
+async def test_a_supervisor_completes_with_a_note(client: AsyncTestClient[Litestar]) -> None:
+    supervisor = Clerk(client)
+    await supervisor.login("supervisor")
+    p = await a_purchase("livestock", "in_coop")
+    response = await supervisor.post(
+        url("livestock", p["id"]),
+        {"status": "completed", "version": p["version"], "notes": "all chicks placed"},
+        htmx=True,
+    )
+    assert response.status_code == 200
+    assert (await history(p["id"]))[-1]["notes"] == "all chicks placed"
+
+
+async def test_a_stale_version_is_a_conflict_and_changes_nothing(admin: Clerk) -> None:
+    p = await a_purchase("supply", "pending")
+    response = await admin.post(
+        url("supply", p["id"]), {"status": "confirmed", "version": p["version"] - 1}, htmx=True
+    )
+    assert response.status_code == 409
+    assert "Someone else changed this purchase meanwhile" in response.text
+    # The row comes back as it is now, so the clerk sees the current state.
+    assert f'data-version="{p["version"]}"' in response.text
+    assert await state(p["id"]) == {"status": "pending", "version": p["version"]}
+
+
+async def test_a_double_submit_changes_once(admin: Clerk) -> None:
+    p = await a_purchase("feed", "draft")
+    form = {"status": "pending", "version": p["version"]}
+    first = await admin.post(url("feed", p["id"]), form, htmx=True)
+    second = await admin.post(url("feed", p["id"]), form, htmx=True)
+    assert (first.status_code, second.status_code) == (200, 409)
+    assert len(await history(p["id"])) == 2
+
+
+async def test_concurrent_changes_of_one_purchase_exactly_one_wins(app: Litestar) -> None:
+    p = await a_purchase("supply", "confirmed")
+    before = len(await history(p["id"]))
+    targets = ["pending", "draft", "in_transit", "arrived"] * 5
+
+    async def attempt(target: str) -> int:
+        async with AsyncTestClient(app=app) as client:
+            clerk = Clerk(client)
+            await clerk.login("admin")
+            response = await clerk.post(
+                url("supply", p["id"]), {"status": target, "version": p["version"]}, htmx=True
+            )
+            return int(response.status_code)
+
+    codes = await asyncio.gather(*(attempt(t) for t in targets))
+    assert sorted(codes) == [200] + [409] * (len(targets) - 1)
+    after = await state(p["id"])
+    assert after["version"] == p["version"] + 1
+    rows = await history(p["id"])
+    assert len(rows) == before + 1
+    assert rows[-1]["to_status"] == after["status"]
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"status": "shipped", "version": "1"}, "Choose a status"),
+        ({"status": "", "version": "1"}, "Choose a status"),
+        ({"status": "pending", "version": "x"}, "lost its version"),
+    ],
+)
+async def test_malformed_forms_get_a_clear_message(
+    admin: Clerk, form: dict[str, str], message: str
+) -> None:
+    p = await a_purchase("supply", "draft")
+    response = await admin.post(url("supply", p["id"]), form, htmx=True)
+    assert response.status_code == 422
+    assert message in response.text
+    assert (await state(p["id"]))["status"] == "draft"
+
+
+async def test_unknown_or_mismatched_purchases_are_not_found(admin: Clerk) -> None:
+    p = await a_purchase("supply", "draft")
+    assert (
+        await admin.post(url("supply", 999999), {"status": "pending", "version": 1}, htmx=True)
+    ).status_code == 404
+    assert (
+        await admin.post(
+            url("feed", p["id"]), {"status": "pending", "version": p["version"]}, htmx=True
+        )
+    ).status_code == 404
+    assert (await state(p["id"]))["status"] == "draft"
+
+
+async def test_rows_offer_only_the_moves_this_user_may_make(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    operator = Clerk(client)
+    await operator.login("operator")
+    p = await a_purchase("feed", "arrived", farm=1)
+    html = (await operator.get("/purchases/feed/table?status=arrived&per_page=50")).text
+    start = html.index(f'id="purchase-{p["id"]}"')
+    row = html[start : html.index("</tr>", start)]
+    # Feed may only complete after arrival, which an Operator may not do.
+    assert 'data-testid="status-control"' not in row
+    assert "No moves available" in row
