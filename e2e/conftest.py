@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_S = 30
+LATENCIES: list[float] = []  # click in one browser to the change in another's table, in ms
 
 
 def system_chromium() -> str | None:
@@ -63,6 +65,7 @@ class LiveServer:
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.used: set[int] = set()
 
     def command(self, *args: str) -> None:
         subprocess.run(
@@ -99,6 +102,23 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
+    def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.directory / "e2e.sqlite3") as connection:
+            return connection.execute(sql, args).fetchall()
+
+    def fresh_purchase(self, kind: str) -> str:
+        """The invoice of a draft purchase of `kind` that no other test has touched."""
+        rows = self.query(
+            "SELECT id, invoice_number FROM purchase"
+            " WHERE kind = ? AND status = 'draft' ORDER BY id",
+            kind,
+        )
+        for purchase_id, invoice in rows:
+            if purchase_id not in self.used:
+                self.used.add(purchase_id)
+                return str(invoice)
+        raise LookupError(f"no untouched draft {kind} purchase left")
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -132,3 +152,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     server = item.funcargs.get("live_server") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(server, LiveServer):
         report.sections.append(("live server log", server.log()[-20000:]))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if LATENCIES:
+        ordered = sorted(LATENCIES)
+        median = ordered[len(ordered) // 2]
+        terminalreporter.write_line(
+            f"live update, click in A to row changed in B: median {median:.0f} ms, "
+            f"worst {ordered[-1]:.0f} ms, best {ordered[0]:.0f} ms over {len(ordered)} changes"
+        )

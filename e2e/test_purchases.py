@@ -190,6 +190,9 @@ def test_paging_keeps_the_view(supervisor: Page) -> None:
 def test_a_stale_row_reports_the_conflict_in_place(supervisor: Page) -> None:
     index = IndexPage(supervisor, "supply").open("?status=draft")
     invoice = index.rows.first.get_by_test_id("invoice").inner_text()
+    # Hold this tab's live refreshes, as if two clerks clicked at the same moment.
+    held = []
+    supervisor.route("**/purchases/supply/table**", lambda route: held.append(route))
     other_tab = supervisor.context.new_page()
     other = IndexPage(other_tab, "supply").open("?status=draft")
     other.change_status(invoice, "Pending")
@@ -201,4 +204,7 @@ def test_a_stale_row_reports_the_conflict_in_place(supervisor: Page) -> None:
         "Someone else changed this purchase meanwhile; it is now Pending."
     )
     index.expect_status(invoice, "pending")
+    for route in held:
+        route.continue_()
+    supervisor.unroute("**/purchases/supply/table**")
     other_tab.close()

@@ -2,8 +2,31 @@
 (function () {
   "use strict";
 
-  // A status move that needs a note opens the row's dialog instead of being sent.
-  document.addEventListener("htmx:confirm", function (event) {
+  var EVENT_TYPES = [
+    "supply_purchase_status_changed",
+    "feed_purchase_status_changed",
+    "livestock_purchase_status_changed",
+    "resync",
+  ];
+  var REFRESH_DEADLINE_MS = 5000;
+  var MAX_TOASTS = 3;
+  var TOAST_LIFETIME_MS = 10000;
+
+  var body = document.body;
+  var live = body.hasAttribute("sse-connect");
+  var tabId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+  // The newest event this page reflects: from the server at render time, then from the stream.
+  var lastId = Number(body.dataset.liveCursor) || 0;
+  var refreshedThrough = lastId;
+  var liveTable = document.getElementById("live-table");
+  var liveKind = liveTable ? liveTable.dataset.liveKind : null;
+
+  function parse(text) {
+    try { return JSON.parse(text); } catch (error) { return null; }
+  }
+
+  // --- Status control: a move that needs a note opens the row's dialog instead of being sent. ---
+  function confirmStatusForm(event) {
     var form = event.target.closest && event.target.closest("form[data-status-form]");
     if (!form) return;
     var option = form.elements.status.selectedOptions[0];
@@ -17,7 +40,7 @@
       return;
     }
     if (dialog.open) dialog.close();
-  });
+  }
 
   document.addEventListener("click", function (event) {
     var closer = event.target.closest && event.target.closest("[data-close-dialog]");
@@ -29,7 +52,36 @@
     dialog.close();
   });
 
-  // Requests htmx does not swap (403, 404, 500, network) still tell the clerk what happened.
+  // --- Table refreshes: skip the echo of this tab's own change and events already applied. ---
+  function confirmLiveRefresh(event) {
+    var trigger = event.detail.triggeringEvent;
+    if (!trigger || typeof trigger.type !== "string" || trigger.type.indexOf("sse:") !== 0) return;
+    var message = trigger.detail;
+    var id = Number(message.lastEventId);
+    if (trigger.type === "sse:resync") {
+      refreshedThrough = Math.max(refreshedThrough, id);
+      return;
+    }
+    var data = parse(message.data);
+    var stale = id <= refreshedThrough;
+    refreshedThrough = Math.max(refreshedThrough, id);
+    if (stale || (data && data.origin_tab === tabId)) event.preventDefault();
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    confirmStatusForm(event);
+    confirmLiveRefresh(event);
+  });
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-Tab-Id"] = tabId;
+    if (liveTable && event.detail.elt === liveTable) {
+      var section = liveTable.querySelector("#purchase-table");
+      if (section && section.dataset.refreshUrl) event.detail.path = section.dataset.refreshUrl;
+    }
+  });
+
+  // --- Errors htmx does not swap (403, 404, 500, network) still tell the clerk what happened. ---
   function showError(text) {
     var banner = document.getElementById("error-banner");
     if (!banner) return;
@@ -39,12 +91,145 @@
     showError.timer = window.setTimeout(function () { banner.hidden = true; }, 8000);
   }
   document.addEventListener("htmx:responseError", function (event) {
+    if (liveTable && event.detail.elt === liveTable) return;
     var status = event.detail.xhr.status;
     showError(status === 403
       ? "Your session or form expired. Reload the page and try again."
       : "The request failed (" + status + "). Reload the page and try again.");
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    if (liveTable && event.detail.elt === liveTable) return;
     showError("The server cannot be reached. Check the connection and try again.");
+  });
+
+  if (!live) return;
+
+  // --- The stream: resume from the last id seen, even when htmx builds a new EventSource. ---
+  htmx.createEventSource = function (url) {
+    var target = new URL(url, window.location.href);
+    target.searchParams.set("after", String(lastId));
+    return new EventSource(target.toString(), { withCredentials: true });
+  };
+
+  var listened = new WeakSet();
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var source = event.detail.source;
+    setConnection("live", "Live");
+    if (listened.has(source)) return;
+    listened.add(source);
+    EVENT_TYPES.forEach(function (type) { source.addEventListener(type, onEvent); });
+  });
+  document.addEventListener("htmx:sseError", function (event) {
+    var closed = event.detail.source && event.detail.source.readyState === EventSource.CLOSED;
+    setConnection(closed || !navigator.onLine ? "offline" : "reconnecting", closed ? "Offline" : "Reconnecting…");
+  });
+  window.addEventListener("offline", function () { setConnection("offline", "Offline"); });
+
+  function onEvent(message) {
+    var id = Number(message.lastEventId);
+    if (!(id > lastId)) return;
+    lastId = id;
+    body.dataset.lastEventId = String(id);
+    if (message.type === "resync") return;
+    var data = parse(message.data);
+    if (data && data.origin_tab !== tabId && data.kind === liveKind) showToast(data);
+  }
+
+  function setConnection(state, label) {
+    var indicator = document.querySelector("[data-testid=connection-status]");
+    if (!indicator) return;
+    indicator.dataset.state = state;
+    indicator.querySelector(".connection-label").textContent = label;
+  }
+
+  // --- Toasts: one per event from someone else, at most three on screen. ---
+  var clock = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" });
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function showToast(data) {
+    var box = document.getElementById("toasts");
+    var toast = element("div", "toast toast-" + data.priority);
+    toast.setAttribute("data-testid", "toast");
+    toast.setAttribute("role", "status");
+    toast.dataset.eventId = String(data.id);
+    toast.appendChild(element("strong", "toast-title", data.title));
+    toast.appendChild(element("p", "toast-message", data.message));
+    var when = clock.format(new Date(data.changed_at)) + " WIB";
+    toast.appendChild(element("p", "toast-meta", data.changed_by.name + " · " + when));
+    var close = element("button", "toast-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "Dismiss");
+    close.addEventListener("click", function () { toast.remove(); });
+    toast.appendChild(close);
+    box.appendChild(toast);
+    while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+    box.dataset.shown = String(Number(box.dataset.shown) + 1);
+    window.setTimeout(function () { toast.remove(); }, TOAST_LIFETIME_MS);
+  }
+
+  if (!liveTable) return;
+
+  // --- Fallback: offer a reload only when a refresh really has not arrived. ---
+  var fallback = document.querySelector("[data-testid=table-fallback]");
+  var deadline = null;
+  var versions = {};
+
+  function showFallback(reason) {
+    window.clearTimeout(deadline);
+    fallback.querySelector("[data-testid=fallback-reason]").textContent = reason;
+    if (fallback.hidden) fallback.dataset.timesShown = String(Number(fallback.dataset.timesShown) + 1);
+    fallback.hidden = false;
+  }
+
+  function refreshArrived() {
+    window.clearTimeout(deadline);
+    fallback.hidden = true;
+  }
+
+  function fromLiveTable(event) {
+    return event.detail.elt === liveTable;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!fromLiveTable(event)) return;
+    window.clearTimeout(deadline);
+    deadline = window.setTimeout(function () {
+      showFallback("The table has not refreshed for " + REFRESH_DEADLINE_MS / 1000 + " seconds.");
+    }, REFRESH_DEADLINE_MS);
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (fromLiveTable(event)) showFallback("The table could not be refreshed (error " + event.detail.xhr.status + ").");
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    if (fromLiveTable(event)) showFallback("The server could not be reached to refresh the table.");
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!fromLiveTable(event)) return;
+    versions = {};
+    liveTable.querySelectorAll("[data-testid=purchase-row]").forEach(function (row) {
+      versions[row.dataset.purchaseId] = row.dataset.version;
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.requestConfig && event.detail.requestConfig.target;
+    if (fromLiveTable(event) || (target && target.id === "purchase-table")) refreshArrived();
+  });
+  // After settling: htmx restores the attributes of elements that kept their id until then.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!fromLiveTable(event)) return;
+    liveTable.querySelectorAll("[data-testid=purchase-row]").forEach(function (row) {
+      var before = versions[row.dataset.purchaseId];
+      if (before !== undefined && before !== row.dataset.version) row.classList.add("row-changed");
+    });
+  });
+  fallback.querySelector("[data-testid=reload-table]").addEventListener("click", function () {
+    htmx.trigger(liveTable, "htmx:abort");
+    htmx.trigger(liveTable, "reload-table");
   });
 })();

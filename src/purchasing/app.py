@@ -25,11 +25,13 @@ from litestar.template.config import TemplateConfig
 from purchasing import db
 from purchasing.domain.actor import Actor
 from purchasing.domain.statuses import Kind
+from purchasing.live.hub import Hub
 from purchasing.services.errors import NotFound
 from purchasing.services.users import load_actor
 from purchasing.settings import Settings
 from purchasing.web import errors
 from purchasing.web.auth import AuthController
+from purchasing.web.events import events
 from purchasing.web.purchase_forms import PurchaseFormController
 from purchasing.web.purchases import PurchaseController
 from purchasing.web.templating import STATIC, jinja_environment
@@ -61,10 +63,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["^/static/"],
     )
 
+    hub = Hub(
+        queue_limit=settings.stream_queue_limit,
+        retention=settings.event_retention,
+        catch_up_s=settings.catch_up_s,
+    )
+
     async def on_startup() -> None:
         await db.start(engine)
+        await hub.start()
 
     async def on_shutdown() -> None:
+        await hub.stop()
         await db.stop(engine)
 
     return Litestar(
@@ -73,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             PurchaseController,
             PurchaseFormController,
+            events,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         request_class=HTMXRequest,
@@ -90,6 +101,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "hub": hub}),
         debug=settings.debug,
     )

@@ -7,12 +7,13 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import click
-import uvicorn
 
-from purchasing import db
+from purchasing import db, server
 from purchasing.domain.roles import Role
+from purchasing.domain.statuses import Kind
 from purchasing.services import demo
-from purchasing.services.errors import ValidationFailed
+from purchasing.services import simulate as simulation
+from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import create_user
 from purchasing.settings import Settings
 
@@ -72,14 +73,31 @@ def seed_demo(settings: Settings, if_empty: bool) -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, reload: bool) -> None:
-    """Serve the app with uvicorn."""
-    uvicorn.run(
-        "purchasing.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        reload=reload,
-        proxy_headers=False,
+    """Serve the app with uvicorn; SIGTERM ends open event streams at once."""
+    server.serve(host or settings.host, port or settings.port, reload)
+
+
+@main.command()
+@click.option("--kind", required=True, type=click.Choice([k.value for k in Kind]))
+@click.option("--count", required=True, type=click.IntRange(min=1, max=10_000))
+@click.option("--interval-ms", default=0, type=click.IntRange(min=0), help="Pause between changes.")
+@click.option("--user", "username", default="supervisor", help="Who makes the changes.")
+@click.option(
+    "--double-submit", is_flag=True, help="Send every change twice, as a double click would."
+)
+@click.pass_obj
+def simulate(
+    settings: Settings, kind: str, count: int, interval_ms: int, username: str, double_submit: bool
+) -> None:
+    """Make COUNT rapid real status changes on open purchases of KIND."""
+    work = simulation.simulate(Kind(kind), count, interval_ms, username, double_submit)
+    try:
+        result = _run(settings, work)
+    except NotFound as missing:
+        raise click.ClickException(str(missing)) from None
+    click.echo(
+        f"{kind}: {result.changes} changes, {result.events} events, "
+        f"{result.suppressed} suppressed duplicates"
     )
 
 

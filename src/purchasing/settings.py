@@ -20,6 +20,11 @@ class Settings:
     port: int = 8000
     debug: bool = False
     var_dir: Path = PROJECT_ROOT / "var"
+    heartbeat_s: float = 15.0
+    retry_ms: int = 2000
+    stream_queue_limit: int = 256
+    event_retention: int = 10_000
+    catch_up_s: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -33,6 +38,11 @@ class Settings:
             port=int(env.get("PORT", "8000")),
             debug=env.get("DEBUG", "").lower() in TRUE_WORDS,
             var_dir=var_dir,
+            heartbeat_s=float(env.get("SSE_HEARTBEAT_S", "15")),
+            retry_ms=int(env.get("SSE_RETRY_MS", "2000")),
+            stream_queue_limit=int(env.get("SSE_QUEUE_LIMIT", "256")),
+            event_retention=int(env.get("EVENT_RETENTION", "10000")),
+            catch_up_s=float(env.get("EVENT_CATCH_UP_S", "1")),
         )
 
 

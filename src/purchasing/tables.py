@@ -201,6 +201,18 @@ class StatusHistory(Identified, Table):
     user_agent = Varchar(length=255, default="")
 
 
+class OutboxEvent(Identified, Table):
+    """An event written in the transaction of the change it describes; its id is the stream id."""
+
+    type = Varchar(length=64)
+    kind = Varchar(length=16)
+    purchase = Integer()
+    company = Integer()
+    farm = Integer()
+    payload = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Company,
     AppUser,
@@ -217,4 +229,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     FeedLine,
     LivestockLine,
     StatusHistory,
+    OutboxEvent,
 )

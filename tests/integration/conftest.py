@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from purchasing.app import create_app
 from purchasing.settings import Settings
@@ -19,7 +22,7 @@ from purchasing.tables import AppUser, Purchase
 class Clerk:
     """A browser-like client: keeps cookies, sends the CSRF header as htmx does."""
 
-    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+    def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
     async def login(self, username: str, password: str | None = None) -> Any:
@@ -48,11 +51,14 @@ class Clerk:
         return await self.client.post(url, data=data, headers=headers, follow_redirects=False)
 
 
-def make_app(tmp_path: Path, template: Path) -> Litestar:
+def make_app(tmp_path: Path, template: Path, **overrides: Any) -> Litestar:
     path = tmp_path / "db.sqlite3"
     shutil.copy(template, path)
     settings = Settings(
-        database_url=f"sqlite:///{path}", secret_key="test-secret-key", var_dir=tmp_path
+        database_url=f"sqlite:///{path}",
+        secret_key="test-secret-key",
+        var_dir=tmp_path,
+        **overrides,
     )
     return create_app(settings)
 
@@ -62,19 +68,55 @@ def app(tmp_path: Path, demo_db_file: Path) -> Litestar:
     return make_app(tmp_path, demo_db_file)
 
 
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
+class LiveApp:
+    """The app served by uvicorn inside the test's own event loop, on a free port."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LiveApp:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.socket]))
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.01)  # polling for readiness, not waiting for an effect
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.app.state.hub.close_streams()
+        self.server.should_exit = True
+        if self.task:
+            await self.task
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=10)
 
 
 @pytest.fixture
-def anonymous(client: AsyncTestClient[Litestar]) -> Clerk:
+async def live(app: Litestar) -> AsyncIterator[LiveApp]:
+    async with LiveApp(app) as served:
+        yield served
+
+
+@pytest.fixture
+async def client(live: LiveApp) -> AsyncIterator[httpx.AsyncClient]:
+    async with live.client() as http:
+        yield http
+
+
+@pytest.fixture
+def anonymous(client: httpx.AsyncClient) -> Clerk:
     return Clerk(client)
 
 
 @pytest.fixture
-async def admin(client: AsyncTestClient[Litestar]) -> Clerk:
+async def admin(client: httpx.AsyncClient) -> Clerk:
     clerk = Clerk(client)
     await clerk.login("admin")
     return clerk

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from purchasing import db
 from purchasing.cli import main
-from purchasing.tables import AppUser, Company, Purchase, UserFarm
+from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
 
 
 @pytest.fixture
@@ -140,3 +140,27 @@ def test_migrate_then_seed_on_a_fresh_database(tmp_path: Path) -> None:
     assert all(n >= 40 for n in per_kind.values()), per_kind
     statuses = sync(Purchase.select(Purchase.kind, Purchase.status).distinct())
     assert len(statuses) == 7 + 7 + 8
+
+
+@pytest.mark.parametrize(("kind", "count"), [("supply", 11), ("feed", 15), ("livestock", 18)])
+def test_simulate_makes_real_changes_each_with_one_event(
+    env: dict[str, str], kind: str, count: int
+) -> None:
+    code, out = run(env, "simulate", "--kind", kind, "--count", str(count))
+    assert (code, out.strip()) == (
+        0,
+        f"{kind}: {count} changes, {count} events, 0 suppressed duplicates",
+    )
+
+
+def test_simulate_double_submits_are_suppressed_not_emitted(env: dict[str, str]) -> None:
+    before = sync(OutboxEvent.count())
+    code, out = run(env, "simulate", "--kind", "feed", "--count", "5", "--double-submit")
+    assert (code, out.strip()) == (0, "feed: 5 changes, 5 events, 5 suppressed duplicates")
+    assert sync(OutboxEvent.count()) == before + 5
+
+
+def test_simulate_needs_a_real_user(env: dict[str, str]) -> None:
+    code, out = run(env, "simulate", "--kind", "feed", "--count", "1", "--user", "nobody")
+    assert code == 1
+    assert "There is no active user 'nobody'." in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from purchasing.tables import Purchase
@@ -184,10 +185,7 @@ async def test_totals_are_shown_in_rupiah(admin: Clerk) -> None:
     assert f"Rp {amount}" in html
 
 
-async def test_an_operator_sees_only_their_farms(client: object, app: object) -> None:
-    from litestar.testing import AsyncTestClient
-
-    assert isinstance(client, AsyncTestClient)
+async def test_an_operator_sees_only_their_farms(client: httpx.AsyncClient) -> None:
     operator = Clerk(client)
     await operator.login("operator3")
     html = (await operator.get("/purchases/feed/table?per_page=50")).text

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from purchasing.tables import Purchase, StatusHistory
-from tests.integration.conftest import Clerk, a_purchase, user_id
+from purchasing.tables import OutboxEvent, Purchase, StatusHistory
+from tests.integration.conftest import Clerk, LiveApp, a_purchase, user_id
 
 
 async def state(purchase_id: int) -> dict[str, object]:
@@ -27,6 +27,14 @@ async def history(purchase_id: int) -> list[dict[str, object]]:
         await StatusHistory.select()
         .where(StatusHistory.purchase == purchase_id)
         .order_by(StatusHistory.id)
+    )
+
+
+async def events_for(purchase_id: int) -> list[dict[str, object]]:
+    return (
+        await OutboxEvent.select()
+        .where(OutboxEvent.purchase == purchase_id)
+        .order_by(OutboxEvent.id)
     )
 
 
@@ -97,7 +105,7 @@ async def test_rule_errors_are_shown_at_the_row_and_change_nothing(
     assert await history(p["id"]) == before
 
 
-async def test_an_operator_cannot_complete(client: AsyncTestClient[Litestar]) -> None:
+async def test_an_operator_cannot_complete(client: httpx.AsyncClient) -> None:
     operator = Clerk(client)
     await operator.login("operator")
     p = await a_purchase("supply", "arrived", farm=1)
@@ -111,7 +119,7 @@ async def test_an_operator_cannot_complete(client: AsyncTestClient[Litestar]) ->
     assert (await state(p["id"]))["status"] == "arrived"
 
 
-async def test_a_supervisor_completes_with_a_note(client: AsyncTestClient[Litestar]) -> None:
+async def test_a_supervisor_completes_with_a_note(client: httpx.AsyncClient) -> None:
     supervisor = Clerk(client)
     await supervisor.login("supervisor")
     p = await a_purchase("livestock", "in_coop")
@@ -136,22 +144,39 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(admin: Clerk) -
     assert await state(p["id"]) == {"status": "pending", "version": p["version"]}
 
 
-async def test_a_double_submit_changes_once(admin: Clerk) -> None:
+async def test_a_double_submit_changes_once_and_says_so(admin: Clerk) -> None:
     p = await a_purchase("feed", "draft")
+    before = await events_for(p["id"])
     form = {"status": "pending", "version": p["version"]}
     first = await admin.post(url("feed", p["id"]), form, htmx=True)
     second = await admin.post(url("feed", p["id"]), form, htmx=True)
-    assert (first.status_code, second.status_code) == (200, 409)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert "is now Pending" in first.text
+    assert "is already Pending" in second.text
+    assert len(await history(p["id"])) == 2
+    assert len(await events_for(p["id"])) == len(before) + 1
+
+
+async def test_a_stale_retry_after_the_debounce_window_is_a_conflict(admin: Clerk) -> None:
+    p = await a_purchase("supply", "draft")
+    form = {"status": "pending", "version": p["version"]}
+    assert (await admin.post(url("supply", p["id"]), form, htmx=True)).status_code == 200
+    earlier = datetime.now(UTC) - timedelta(seconds=3)
+    await StatusHistory.update({StatusHistory.changed_at: earlier}).where(
+        StatusHistory.purchase == p["id"]
+    )
+    retry = await admin.post(url("supply", p["id"]), form, htmx=True)
+    assert retry.status_code == 409
     assert len(await history(p["id"])) == 2
 
 
-async def test_concurrent_changes_of_one_purchase_exactly_one_wins(app: Litestar) -> None:
+async def test_concurrent_changes_of_one_purchase_exactly_one_wins(live: LiveApp) -> None:
     p = await a_purchase("supply", "confirmed")
     before = len(await history(p["id"]))
     targets = ["pending", "draft", "in_transit", "arrived"] * 5
 
     async def attempt(target: str) -> int:
-        async with AsyncTestClient(app=app) as client:
+        async with live.client() as client:
             clerk = Clerk(client)
             await clerk.login("admin")
             response = await clerk.post(
@@ -159,13 +184,20 @@ async def test_concurrent_changes_of_one_purchase_exactly_one_wins(app: Litestar
             )
             return int(response.status_code)
 
+    events_before = await events_for(p["id"])
     codes = await asyncio.gather(*(attempt(t) for t in targets))
-    assert sorted(codes) == [200] + [409] * (len(targets) - 1)
     after = await state(p["id"])
     assert after["version"] == p["version"] + 1
     rows = await history(p["id"])
     assert len(rows) == before + 1
     assert rows[-1]["to_status"] == after["status"]
+    assert len(await events_for(p["id"])) == len(events_before) + 1
+    # The winner and the retries of the very same move succeed; every other move conflicts.
+    same_move = [
+        code for code, target in zip(codes, targets, strict=True) if target == after["status"]
+    ]
+    assert same_move == [200] * targets.count(str(after["status"]))
+    assert codes.count(409) == len(targets) - len(same_move)
 
 
 @pytest.mark.parametrize(
@@ -200,7 +232,7 @@ async def test_unknown_or_mismatched_purchases_are_not_found(admin: Clerk) -> No
 
 
 async def test_rows_offer_only_the_moves_this_user_may_make(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
 ) -> None:
     operator = Clerk(client)
     await operator.login("operator")

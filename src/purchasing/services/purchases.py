@@ -10,8 +10,10 @@ from piccolo.columns import Column
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.statuses import OPEN, Kind, Status
+from purchasing.live import outbox
 from purchasing.services.catalog import Catalog, load_catalog
 from purchasing.services.errors import Conflict, NotFound, ValidationFailed
+from purchasing.services.purchase_events import write_event
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchase_validation import CleanLivestockLine, CleanPurchase, validate
 from purchasing.services.scope import purchase_filter
@@ -30,6 +32,7 @@ async def create_purchase(
     client_ip: str = "",
     user_agent: str = "",
     catalog: Catalog | None = None,
+    origin_tab: str = "",
 ) -> int:
     """Save a new purchase as `draft` with its lines and first history row; return its id."""
     clean = await _validated(form, actor, catalog)
@@ -60,6 +63,10 @@ async def create_purchase(
             client_ip=client_ip[:64],
             user_agent=user_agent[:255],
         ).save()
+        created = {"id": purchase.id, "invoice_number": clean.invoice_number, "farm": clean.farm_id}
+        created["company"] = clean.company_id
+        await write_event(clean.kind, created, None, Status.DRAFT, 1, actor, now, origin_tab)
+    outbox.committed()
     return int(purchase.id)
 
 

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.statuses import Kind, Status, check_move
+from purchasing.live import outbox
 from purchasing.services.errors import Conflict
+from purchasing.services.purchase_events import write_event
 from purchasing.services.purchases import find_purchase
 from purchasing.tables import Purchase, StatusHistory
+
+log = logging.getLogger("purchasing.status")
+RETRY_WINDOW = timedelta(seconds=2)
+
+
+@dataclass
+class Suppressed:
+    count: int = 0
+
+
+SUPPRESSED = Suppressed()
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,12 @@ class StatusChange:
     version: int
     changed_at: datetime
     changed_by: Actor
+    event_id: int | None
+
+    @property
+    def duplicate(self) -> bool:
+        """A retry that changed nothing: no version bump, no history row, no event."""
+        return self.event_id is None
 
 
 class StaleVersion(Conflict):
@@ -45,17 +66,22 @@ async def change_status(
     actor: Actor,
     client_ip: str = "",
     user_agent: str = "",
+    *,
+    origin_tab: str = "",
 ) -> StatusChange:
     """Move a purchase to `new_status` if the rules allow it and nobody changed it since
-    `expected_version`; bump its version and write the history row, all in one transaction."""
+    `expected_version`; bump its version and write the history row and the event, all in one
+    transaction. A retry of a change that landed less than 2 s ago changes and emits nothing."""
     notes = notes.strip()
     async with write_transaction():
         row = await find_purchase(kind, purchase_id, actor)
         current = Status(row["status"])
+        now = datetime.now(UTC)
         if row["version"] != expected_version:
+            if current is new_status and await _just_changed_to(purchase_id, new_status, now):
+                return _suppressed(kind, row, new_status, now, actor)
             raise StaleVersion(current, row["version"])
         check_move(kind, current, new_status, actor.role, notes)
-        now = datetime.now(UTC)
         updated = (
             await Purchase.update(
                 {
@@ -70,6 +96,7 @@ async def change_status(
         )
         if not updated:
             raise StaleVersion(current, expected_version + 1)
+        version = int(updated[0]["version"])
         await StatusHistory(
             purchase=purchase_id,
             from_status=current.value,
@@ -80,14 +107,60 @@ async def change_status(
             client_ip=client_ip[:64],
             user_agent=user_agent[:255],
         ).save()
+        event_id = await write_event(
+            kind, row, current, new_status, version, actor, now, origin_tab
+        )
+    outbox.committed()
+    return _result(kind, row, current, new_status, version, now, actor, event_id)
+
+
+async def _just_changed_to(purchase_id: int, status: Status, now: datetime) -> bool:
+    last = (
+        await StatusHistory.select(StatusHistory.to_status, StatusHistory.changed_at)
+        .where(StatusHistory.purchase == purchase_id)
+        .order_by(StatusHistory.id, ascending=False)
+        .first()
+    )
+    return (
+        last is not None
+        and last["to_status"] == status.value
+        and now - last["changed_at"] < RETRY_WINDOW
+    )
+
+
+def _suppressed(
+    kind: Kind, row: dict[str, Any], status: Status, now: datetime, actor: Actor
+) -> StatusChange:
+    SUPPRESSED.count += 1
+    log.info(
+        "suppressed duplicate status change kind=%s purchase=%s status=%s suppressed_total=%d",
+        kind.value,
+        row["id"],
+        status.value,
+        SUPPRESSED.count,
+    )
+    return _result(kind, row, status, status, row["version"], now, actor, event_id=None)
+
+
+def _result(
+    kind: Kind,
+    row: dict[str, Any],
+    old: Status,
+    new: Status,
+    version: int,
+    at: datetime,
+    actor: Actor,
+    event_id: int | None,
+) -> StatusChange:
     return StatusChange(
         kind=kind,
-        purchase_id=purchase_id,
+        purchase_id=row["id"],
         invoice_number=row["invoice_number"],
         farm_id=row["farm"],
-        old_status=current,
-        new_status=new_status,
-        version=int(updated[0]["version"]),
-        changed_at=now,
+        old_status=old,
+        new_status=new,
+        version=version,
+        changed_at=at,
         changed_by=actor,
+        event_id=event_id,
     )

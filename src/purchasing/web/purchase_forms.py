@@ -21,7 +21,7 @@ from purchasing.services.errors import Conflict, ValidationFailed
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import EDITABLE, create_purchase, update_purchase
 from purchasing.web.purchases import provide_kind
-from purchasing.web.responses import client_details
+from purchasing.web.responses import client_details, origin_tab, page
 
 
 class PurchaseFormController(Controller):
@@ -42,7 +42,9 @@ class PurchaseFormController(Controller):
             return await _render(request, form, purchase_id=None)
         ip, agent = client_details(request)
         try:
-            purchase_id = await create_purchase(form, request.user, ip, agent)
+            purchase_id = await create_purchase(
+                form, request.user, ip, agent, origin_tab=origin_tab(request)
+            )
         except ValidationFailed as failure:
             form.errors.update(failure.errors)
             return await _render(request, form, purchase_id=None, status_code=422)
@@ -111,8 +113,9 @@ async def _render(
         "purchase_id": purchase_id,
         "version": version,
     }
-    template = "purchases/_form.html.j2" if request.htmx else "purchases/form.html.j2"
-    return Template(template, context=context, status_code=status_code)
+    if request.htmx:
+        return Template("purchases/_form.html.j2", context=context, status_code=status_code)
+    return await page(request, "purchases/form.html.j2", context, status_code)
 
 
 def _to_detail(request: Request[Any, Any, Any], kind: Kind, purchase_id: int) -> Redirect:

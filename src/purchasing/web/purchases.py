@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
@@ -18,9 +19,10 @@ from purchasing.services.detail import purchase_detail
 from purchasing.services.errors import NotFound
 from purchasing.services.listing import PAGE_SIZES, TableQuery, get_row, list_purchases
 from purchasing.services.status import StaleVersion, change_status
-from purchasing.web.responses import client_details, safe_next
+from purchasing.web.responses import client_details, origin_tab, page, safe_next
 
 TABLE_ID = "purchase-table"
+VARY = {"Vary": "HX-Request, HX-Target"}
 
 
 def provide_kind(kind: FromPath[str]) -> Kind:
@@ -37,16 +39,18 @@ class PurchaseController(Controller):
     @get("/", name="purchase_index")
     async def index(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
         """The full page, or only its table when htmx navigates inside the table."""
-        context = await _table_context(request, purchase_kind)
-        only_table = bool(request.htmx) and request.htmx.target == TABLE_ID
-        template = "purchases/_table.html.j2" if only_table else "purchases/index.html.j2"
-        return Template(template, context=context, headers={"Vary": "HX-Request, HX-Target"})
+        if request.htmx and request.htmx.target == TABLE_ID:
+            context = await _table_context(request, purchase_kind)
+            return Template("purchases/_table.html.j2", context=context, headers=VARY)
+        response = await page(request, "purchases/index.html.j2", {})
+        response.context.update(await _table_context(request, purchase_kind))
+        response.headers.update(VARY)
+        return response
 
     @get("/table", name="purchase_table")
     async def table(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
-        return Template(
-            "purchases/_table.html.j2", context=await _table_context(request, purchase_kind)
-        )
+        context = await _table_context(request, purchase_kind)
+        return Template("purchases/_table.html.j2", context=context)
 
     @get("/{purchase_id:int}", name="purchase_detail")
     async def detail(
@@ -55,10 +59,9 @@ class PurchaseController(Controller):
         purchase_kind: NamedDependency[Kind],
         purchase_id: FromPath[int],
     ) -> Template:
-        detail = await purchase_detail(purchase_kind, purchase_id, request.user)
-        return Template(
-            "purchases/detail.html.j2", context={"kind": purchase_kind, "detail": detail}
-        )
+        response = await page(request, "purchases/detail.html.j2", {"kind": purchase_kind})
+        response.context["detail"] = await purchase_detail(purchase_kind, purchase_id, request.user)
+        return response
 
     @post("/{purchase_id:int}/status", name="purchase_status")
     async def change(
@@ -70,8 +73,8 @@ class PurchaseController(Controller):
         message, level, code = await _apply_move(request, purchase_kind, purchase_id, form, actor)
         if not request.htmx:
             flash(request, message, category=level)
-            fallback = request.app.route_reverse("purchase_index", kind=purchase_kind.value)
-            return Redirect(safe_next(str(form.get("next", fallback)), request), status_code=303)
+            back = str(form.get("next", "")) or _referer_path(request)
+            return Redirect(safe_next(back, request), status_code=303)
         number = str(form.get("number", ""))
         row = await get_row(
             purchase_kind, purchase_id, actor, int(number) if number.isdigit() else 0
@@ -95,13 +98,24 @@ async def _apply_move(
         return "The form lost its version; reload the page and try again.", "error", 422
     ip, agent = client_details(request)
     try:
+        notes = str(form.get("notes", ""))
         change = await change_status(
-            kind, purchase_id, target, int(version), str(form.get("notes", "")), actor, ip, agent
+            kind,
+            purchase_id,
+            target,
+            int(version),
+            notes,
+            actor,
+            ip,
+            agent,
+            origin_tab=origin_tab(request),
         )
     except RuleError as error:
         return str(error), "error", 422
     except StaleVersion as error:
         return str(error), "error", 409
+    if change.duplicate:
+        return f"{change.invoice_number} is already {target.label}.", "success", 200
     return f"{change.invoice_number} is now {target.label}.", "success", 200
 
 
@@ -112,3 +126,11 @@ async def _table_context(request: Request[Actor, Any, Any], kind: Kind) -> dict[
         "page": await list_purchases(kind, query, request.user),
         "page_sizes": PAGE_SIZES,
     }
+
+
+def _referer_path(request: Request[Any, Any, Any]) -> str:
+    """Where a plain form came from, as a local path (safe_next rejects anything else)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return ""
+    return referer.path + (f"?{referer.query}" if referer.query else "")

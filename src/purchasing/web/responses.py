@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request
+from litestar.response import Template
 
 from purchasing.domain.statuses import Kind
 
@@ -21,6 +22,19 @@ def safe_next(target: str, request: Request[Any, Any, Any]) -> str:
     ):
         return target
     return request.app.route_reverse("purchase_index", kind=Kind.SUPPLY.value)
+
+
+async def page(
+    request: Request[Any, Any, Any], template: str, context: dict[str, Any], status_code: int = 200
+) -> Template:
+    """A full page; it carries the newest event id so its stream misses nothing after rendering."""
+    cursor = await request.app.state.hub.poll()
+    return Template(template, context={**context, "live_cursor": cursor}, status_code=status_code)
+
+
+def origin_tab(request: Request[Any, Any, Any]) -> str:
+    """The per-tab id app.js sends, so that tab can skip the echo of its own change."""
+    return request.headers.get("x-tab-id", "")[:64]
 
 
 def client_details(request: Request[Any, Any, Any]) -> tuple[str, str]:

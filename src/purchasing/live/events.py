@@ -1,0 +1,94 @@
+"""The event contract (BRIEF section 3): payloads and SSE frames, built once per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from purchasing.domain.statuses import Kind, Status
+
+PRIORITY = {
+    Status.ARRIVED: "high",
+    Status.IN_COOP: "high",
+    Status.CANCELLED: "medium",
+    Status.COMPLETED: "low",
+}
+RESYNC = "resync"
+
+
+def priority(status: Status) -> str:
+    return PRIORITY.get(status, "normal")
+
+
+def payload(
+    *,
+    kind: Kind,
+    purchase_id: int,
+    invoice_number: str,
+    old_status: Status | None,
+    new_status: Status,
+    version: int,
+    changed_by: tuple[int, str],
+    changed_at: str,
+    farm_id: int,
+    origin_tab: str,
+) -> dict[str, Any]:
+    """Everything a page needs to refresh, highlight and toast, minus the id the outbox assigns."""
+    who = changed_by[1]
+    if old_status is None:
+        title = f"New {kind.value} purchase"
+        message = f"{invoice_number} was created as {new_status.label} by {who}."
+    else:
+        title = f"{kind.value.title()} purchase {new_status.label.lower()}"
+        message = f"{invoice_number}: {old_status.label} → {new_status.label} by {who}."
+    return {
+        "type": kind.event_type,
+        "kind": kind.value,
+        "purchase_id": purchase_id,
+        "invoice_number": invoice_number,
+        "old_status": old_status.value if old_status else None,
+        "new_status": new_status.value,
+        "version": version,
+        "changed_by": {"id": changed_by[0], "name": who},
+        "changed_at": changed_at,
+        "farm_id": farm_id,
+        "priority": priority(new_status),
+        "title": title,
+        "message": message,
+        "origin_tab": origin_tab,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One outbox row, with its SSE frame encoded once for every client."""
+
+    id: int
+    type: str
+    company_id: int
+    farm_id: int
+    frame: bytes
+
+
+def encode(event_id: int, event_type: str, data: dict[str, Any]) -> bytes:
+    body = msgspec.json.encode({"id": event_id, **data})
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), body)
+
+
+def from_row(row: dict[str, Any]) -> Event:
+    data = msgspec.json.decode(row["payload"])
+    return Event(
+        id=row["id"],
+        type=row["type"],
+        company_id=row["company"],
+        farm_id=row["farm"],
+        frame=encode(row["id"], row["type"], data),
+    )
+
+
+def resync_frame(cursor: int, reason: str) -> bytes:
+    """Tell a page to re-fetch its table instead of replaying; `cursor` is where it resumes."""
+    body = msgspec.json.encode({"id": cursor, "reason": reason})
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (cursor, RESYNC.encode(), body)

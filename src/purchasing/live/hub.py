@@ -1,0 +1,190 @@
+"""One outbox reader per process feeding every local stream; replay from a ring of recent events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from purchasing.live import outbox
+from purchasing.live.events import Event, from_row, resync_frame
+
+log = logging.getLogger("purchasing.live")
+READ_BATCH = 500
+PRUNE_EVERY_S = 600.0
+STOP_TIMEOUT_S = 5.0
+RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
+
+Visible = Callable[[Event], bool]
+
+
+@dataclass
+class HubStats:
+    events_read: int = 0
+    replayed: int = 0
+    resyncs: int = 0
+    slow_drops: int = 0
+
+
+class Subscriber:
+    """One stream's queue: bounded; on overflow its backlog becomes a single resync."""
+
+    __slots__ = ("closed", "cursor", "frames", "limit", "stats", "visible", "wake")
+
+    def __init__(self, visible: Visible, cursor: int, limit: int, stats: HubStats) -> None:
+        self.visible = visible
+        self.cursor = cursor
+        self.limit = limit
+        self.stats = stats
+        self.frames: deque[bytes] = deque()
+        self.wake = asyncio.Event()
+        self.closed = False
+
+    def offer(self, event: Event) -> None:
+        if event.id <= self.cursor or not self.visible(event):
+            return
+        self.cursor = event.id
+        if len(self.frames) >= self.limit:
+            self.frames.clear()
+            self.frames.append(resync_frame(event.id, "slow"))
+            self.stats.slow_drops += 1
+            self.stats.resyncs += 1
+            log.warning(
+                "stream too slow: backlog of %d dropped, resync sent at event %d",
+                self.limit,
+                event.id,
+            )
+        else:
+            self.frames.append(event.frame)
+        self.wake.set()
+
+    def take(self) -> bytes:
+        """Everything queued, as one chunk for the socket."""
+        chunk = b"".join(self.frames)
+        self.frames.clear()
+        return chunk
+
+    def close(self) -> None:
+        self.closed = True
+        self.wake.set()
+
+
+class Hub:
+    def __init__(self, *, queue_limit: int, retention: int, catch_up_s: float) -> None:
+        self.queue_limit = queue_limit
+        self.retention = retention
+        self.catch_up_s = catch_up_s
+        self.ring: deque[Event] = deque(maxlen=queue_limit * 4)
+        self.last_id = 0
+        self.subscribers: set[Subscriber] = set()
+        self.stats = HubStats()
+        self._wake = asyncio.Event()
+        self._reading = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._unlisten: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Load the recent events for replay, then follow the outbox."""
+        self._loop = asyncio.get_running_loop()
+        newest = await outbox.newest_id()
+        self.last_id = max(newest - self.ring.maxlen, 0) if self.ring.maxlen else newest
+        await self.poll()
+        self._unlisten = outbox.on_commit(self._wake.set)
+        self._task = asyncio.create_task(self._follow(), name="outbox-reader")
+        RUNNING.add(self)
+
+    async def stop(self) -> None:
+        """End the streams, then let the reader finish the read it may be in."""
+        self.close_streams()
+        if self._unlisten:
+            self._unlisten()
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, STOP_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("outbox reader did not stop within %.0f s", STOP_TIMEOUT_S)
+        RUNNING.discard(self)
+
+    def close_streams(self) -> None:
+        """End every open stream now; pages reconnect and resume from their cursor."""
+        for subscriber in list(self.subscribers):
+            subscriber.close()
+
+    def close_streams_threadsafe(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.close_streams)
+
+    async def _follow(self) -> None:
+        """Read new events when woken by a local commit, and on a timer for other processes."""
+        since_prune = 0.0
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.catch_up_s)
+            self._wake.clear()
+            try:
+                await self.poll()
+                since_prune += self.catch_up_s
+                if since_prune >= PRUNE_EVERY_S:
+                    since_prune = 0.0
+                    await outbox.prune(self.retention)
+            except Exception:
+                log.exception("outbox reader failed; retrying in %.1f s", self.catch_up_s)
+
+    async def poll(self) -> int:
+        """Read every committed event after the last one seen, dispatch it, return the newest id."""
+        async with self._reading:
+            while True:
+                rows = await outbox.read_after(self.last_id, READ_BATCH)
+                for row in rows:
+                    self._dispatch(from_row(row))
+                if len(rows) < READ_BATCH:
+                    return self.last_id
+
+    def _dispatch(self, event: Event) -> None:
+        self.ring.append(event)
+        self.last_id = event.id
+        self.stats.events_read += 1
+        for subscriber in self.subscribers:
+            subscriber.offer(event)
+
+    async def subscribe(self, visible: Visible, cursor: str | None) -> Subscriber:
+        """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead."""
+        if cursor is not None and cursor.strip().isdigit() and int(cursor) > self.last_id:
+            await self.poll()  # a page rendered by a process that read further than ours
+        subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats)
+        reason = self._replay_into(subscriber, cursor)
+        if reason:
+            subscriber.frames.append(resync_frame(self.last_id, reason))
+            self.stats.resyncs += 1
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    def _replay_into(self, subscriber: Subscriber, cursor: str | None) -> str:
+        """Queue the events after `cursor`; return why a resync is needed instead, or ''."""
+        if cursor is None or cursor == "":
+            return ""
+        if not cursor.strip().isdigit():
+            return "invalid cursor"
+        after = int(cursor)
+        if after > self.last_id:
+            return "cursor ahead of the newest event"
+        oldest_kept = self.ring[0].id if self.ring else self.last_id + 1
+        if after < oldest_kept - 1:
+            return "cursor older than the kept history"
+        missed = [e for e in self.ring if e.id > after and subscriber.visible(e)]
+        if len(missed) > self.queue_limit:
+            return "too many missed events"
+        subscriber.frames.extend(e.frame for e in missed)
+        self.stats.replayed += len(missed)
+        return ""
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)

@@ -1,0 +1,38 @@
+"""Writing a purchase's status event into the outbox, inside the change's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from purchasing.domain.actor import Actor
+from purchasing.domain.statuses import Kind, Status
+from purchasing.live import events, outbox
+
+
+async def write_event(
+    kind: Kind,
+    purchase: dict[str, Any],
+    old: Status | None,
+    new: Status,
+    version: int,
+    actor: Actor,
+    at: datetime,
+    origin_tab: str = "",
+) -> int:
+    """The `{kind}_purchase_status_changed` row; `old` is None for a new purchase."""
+    data = events.payload(
+        kind=kind,
+        purchase_id=purchase["id"],
+        invoice_number=purchase["invoice_number"],
+        old_status=old,
+        new_status=new,
+        version=version,
+        changed_by=(actor.id, actor.full_name),
+        changed_at=at.isoformat(),
+        farm_id=purchase["farm"],
+        origin_tab=origin_tab[:64],
+    )
+    return await outbox.write(
+        kind.event_type, kind.value, purchase["id"], purchase["company"], purchase["farm"], data
+    )

@@ -1,0 +1,61 @@
+"""The per-process reader: one read feeds every stream, each event encoded once."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from purchasing import db
+from purchasing.domain.statuses import Kind, Status
+from purchasing.live import outbox
+from purchasing.live.hub import Hub
+from purchasing.services.status import change_status
+from purchasing.services.users import authenticate
+from tests.integration.conftest import a_purchase
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, demo_db_file: Path) -> AsyncIterator[Hub]:
+    path = tmp_path / "hub.sqlite3"
+    shutil.copy(demo_db_file, path)
+    db.use_database(f"sqlite:///{path}")
+    started = Hub(queue_limit=8, retention=100, catch_up_s=60)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def test_every_stream_gets_the_same_encoded_frame(hub: Hub) -> None:
+    everyone = [await hub.subscribe(lambda event: True, None) for _ in range(3)]
+    supervisor = await authenticate("supervisor", "supervisor-demo")
+    assert supervisor is not None
+    p = await a_purchase("supply", "draft")
+    await change_status(Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor)
+    await hub.poll()
+    frames = [subscriber.frames[0] for subscriber in everyone]
+    assert frames[0] is frames[1] is frames[2]
+    assert frames[0].startswith(
+        b"id: %d\nevent: supply_purchase_status_changed\ndata: {" % hub.last_id
+    )
+
+
+async def test_a_commit_in_this_process_wakes_the_reader_without_waiting_for_the_timer(
+    hub: Hub,
+) -> None:
+    subscriber = await hub.subscribe(lambda event: True, None)
+    supervisor = await authenticate("supervisor", "supervisor-demo")
+    assert supervisor is not None
+    p = await a_purchase("feed", "draft")
+    await change_status(Kind.FEED, p["id"], Status.PENDING, p["version"], "", supervisor)
+    # The timer is 60 s here: only the commit signal can bring the event this soon.
+    await subscriber.wake.wait()
+    assert subscriber.cursor == await outbox.newest_id()
+
+
+async def test_unsubscribing_forgets_the_stream(hub: Hub) -> None:
+    subscriber = await hub.subscribe(lambda event: True, None)
+    hub.unsubscribe(subscriber)
+    assert hub.subscribers == set()

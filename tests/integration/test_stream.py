@@ -1,0 +1,317 @@
+"""GET /events: typed events in commit order, resume, resync, heartbeats, slow clients, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from purchasing.db import write_transaction
+from purchasing.domain.statuses import OPEN
+from purchasing.live import outbox
+from purchasing.tables import OutboxEvent, Purchase, StatusHistory
+from tests.integration.conftest import Clerk, LiveApp, a_purchase, make_app
+from tests.integration.sse import eventually, open_stream
+
+CONTRACT = {
+    "id",
+    "type",
+    "kind",
+    "purchase_id",
+    "invoice_number",
+    "old_status",
+    "new_status",
+    "version",
+    "changed_by",
+    "changed_at",
+    "farm_id",
+    "priority",
+    "title",
+    "message",
+}
+
+
+async def move(
+    clerk: Clerk, kind: str, purchase_id: int, status: str, notes: str = ""
+) -> httpx.Response:
+    row = await Purchase.select(Purchase.version).where(Purchase.id == purchase_id).first()
+    assert row is not None
+    form = {"status": status, "version": row["version"], "notes": notes}
+    return await clerk.post(f"/purchases/{kind}/{purchase_id}/status", form, htmx=True)
+
+
+@pytest.fixture
+async def tuned(
+    tmp_path: Path, demo_db_file: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[LiveApp]:
+    """A server with stream settings small enough to observe in a test."""
+    async with LiveApp(make_app(tmp_path, demo_db_file, **request.param)) as served:
+        yield served
+
+
+async def test_the_stream_opens_with_retry_and_carries_typed_events(
+    admin: Clerk, client: httpx.AsyncClient
+) -> None:
+    p = await a_purchase("livestock", "in_transit")
+    async with open_stream(client) as stream:
+        assert stream.response.headers["content-type"].startswith("text/event-stream")
+        assert (await stream.next()).retry == 2000
+        assert (await move(admin, "livestock", p["id"], "arrived")).status_code == 200
+        frame = await stream.next_event()
+    assert frame.event == "livestock_purchase_status_changed"
+    data = frame.json
+    assert set(data) >= CONTRACT
+    assert frame.id == str(data["id"])
+    assert (data["purchase_id"], data["old_status"], data["new_status"]) == (
+        p["id"],
+        "in_transit",
+        "arrived",
+    )
+    assert (data["kind"], data["type"], data["priority"]) == ("livestock", frame.event, "high")
+    assert data["version"] == p["version"] + 1
+    assert data["changed_by"]["name"] == "Admin"
+    assert datetime.fromisoformat(data["changed_at"]).utcoffset() is not None
+    assert data["invoice_number"] == p["invoice_number"]
+    assert data["invoice_number"] in data["message"]
+
+
+async def test_resume_after_a_cursor_by_query_and_by_header(
+    admin: Clerk, client: httpx.AsyncClient
+) -> None:
+    drafts = (
+        await Purchase.select(Purchase.id)
+        .where((Purchase.kind == "feed") & (Purchase.status == "draft"))
+        .limit(3)
+    )
+    for row in drafts:
+        assert (await move(admin, "feed", row["id"], "pending")).status_code == 200
+    ids = [
+        r["id"]
+        for r in await OutboxEvent.select(OutboxEvent.id)
+        .order_by(OutboxEvent.id, ascending=False)
+        .limit(3)
+    ]
+    newest, middle, oldest = ids
+    async with open_stream(client, f"/events?after={oldest}") as stream:
+        assert [f.id for f in await stream.events(2)] == [str(middle), str(newest)]
+    async with open_stream(
+        client, "/events?after=0", headers={"Last-Event-ID": str(middle)}
+    ) as stream:
+        assert [f.id for f in await stream.events(1)] == [str(newest)]
+        assert not [f for f in stream.pending() if f.comment is None and f.retry is None]
+
+
+@pytest.mark.parametrize("cursor", ["abc", "-1", "999999999", "1.5"])
+async def test_a_garbage_or_future_cursor_gets_one_resync(
+    client: httpx.AsyncClient, admin: Clerk, cursor: str
+) -> None:
+    newest = await outbox.newest_id()
+    async with open_stream(client, f"/events?after={cursor}") as stream:
+        frame = await stream.next_event()
+        assert frame.event == "resync"
+        assert frame.id == str(newest)
+        p = await a_purchase("supply", "draft")
+        await move(admin, "supply", p["id"], "pending")
+        assert (await stream.next_event()).json["purchase_id"] == p["id"]
+
+
+@pytest.mark.parametrize("tuned", [{"stream_queue_limit": 2}], indirect=True)
+async def test_a_cursor_older_than_the_kept_history_gets_a_resync(tuned: LiveApp) -> None:
+    ring = tuned.app.state.hub.ring
+    assert len(ring) == ring.maxlen == 8
+    async with tuned.client() as client:
+        await Clerk(client).login("admin")
+        async with open_stream(client, f"/events?after={ring[0].id - 2}") as stream:
+            assert (await stream.next_event()).event == "resync"
+        async with open_stream(client, f"/events?after={ring[0].id - 1}") as stream:
+            # Still within the kept history, but more missed events than a queue holds.
+            assert (await stream.next_event()).event == "resync"
+        async with open_stream(client, f"/events?after={ring[-2].id}") as stream:
+            assert (await stream.next_event()).id == str(ring[-1].id)
+
+
+@pytest.mark.parametrize("tuned", [{"heartbeat_s": 0.05}], indirect=True)
+async def test_idle_streams_get_heartbeat_comments(tuned: LiveApp) -> None:
+    async with tuned.client() as client:
+        await Clerk(client).login("admin")
+        async with open_stream(client) as stream:
+            await stream.next()  # retry
+            assert (await stream.next()).comment == "ping"
+            assert (await stream.next()).comment == "ping"
+
+
+async def test_a_rolled_back_change_emits_nothing(admin: Clerk, client: httpx.AsyncClient) -> None:
+    p = await a_purchase("supply", "pending")
+    async with open_stream(client) as stream:
+        await stream.next()
+        with pytest.raises(RuntimeError, match="boom"):
+            await change_then_fail(p)
+        outbox.committed()
+        q = await a_purchase("supply", "draft")
+        await move(admin, "supply", q["id"], "pending")
+        frame = await stream.next_event()
+    assert frame.json["purchase_id"] == q["id"]
+    assert (await Purchase.select(Purchase.status).where(Purchase.id == p["id"]).first())[
+        "status"
+    ] == "pending"
+
+
+async def change_then_fail(p: dict[str, Any]) -> None:
+    """A status update and its event in one transaction that then fails."""
+    async with write_transaction():
+        await Purchase.update({Purchase.status: "confirmed"}).where(Purchase.id == p["id"])
+        await outbox.write(
+            "supply_purchase_status_changed", "supply", p["id"], 1, p["farm"], {"x": 1}
+        )
+        raise RuntimeError("boom")
+
+
+async def test_fifty_concurrent_changes_arrive_once_each_in_order_without_gaps(
+    live: LiveApp,
+) -> None:
+    purchases = (
+        await Purchase.select(Purchase.id)
+        .where((Purchase.kind == "supply") & Purchase.status.is_in([s.value for s in OPEN]))
+        .limit(10)
+    )
+    targets = ["pending", "confirmed", "in_transit", "draft", "arrived"]
+
+    async def clerk_task(n: int) -> int:
+        async with live.client() as http:
+            clerk = Clerk(http)
+            await clerk.login("admin")
+            pid = purchases[n % len(purchases)]["id"]
+            status = targets[n % len(targets)]
+            response = await move(clerk, "supply", pid, status, "")
+            return pid if response.status_code == 200 and "is now" in response.text else 0
+
+    async with live.client() as watcher:
+        await Clerk(watcher).login("supervisor")
+        start = await outbox.newest_id()
+        async with open_stream(watcher, f"/events?after={start}") as stream:
+            winners = [
+                pid for pid in await asyncio.gather(*(clerk_task(n) for n in range(50))) if pid
+            ]
+            frames = await stream.events(len(winners))
+            await asyncio.sleep(0)
+            assert not [f for f in stream.pending() if f.comment is None and f.retry is None]
+    ids = [int(f.id or 0) for f in frames]
+    assert ids == list(range(start + 1, start + 1 + len(winners)))
+    seen = [(f.json["purchase_id"], f.json["version"]) for f in frames]
+    assert len(set(seen)) == len(seen)
+    assert sorted(p for p, _ in seen) == sorted(winners)
+    history = await StatusHistory.count().where(StatusHistory.id > 0)
+    assert history >= len(winners)
+
+
+@pytest.mark.parametrize("tuned", [{"stream_queue_limit": 16}], indirect=True)
+async def test_a_slow_client_gets_a_resync_and_the_others_every_event(tuned: LiveApp) -> None:
+    hub = tuned.app.state.hub
+    async with tuned.client() as fast:
+        await Clerk(fast).login("admin")
+        start = await outbox.newest_id()
+        _, slow_writer = await open_unread_stream(tuned.url, fast.cookies, start)
+        await eventually(lambda: len(hub.subscribers) == 1)
+        (slow,) = hub.subscribers
+        async with open_stream(fast, f"/events?after={start}") as stream:
+            await eventually(lambda: len(hub.subscribers) == 2)
+            frames = []
+            # Bursts a reading client keeps up with, while the other reads nothing at all.
+            for _ in range(300):
+                await insert_events(10, size=2000)
+                outbox.committed()
+                frames += await stream.events(10)
+        # The stalled stream holds at most its limit, led by the resync it will read first.
+        assert len(slow.frames) <= hub.queue_limit
+        assert slow.frames[0].startswith(b"id: ")
+        assert b"\nevent: resync\n" in slow.frames[0]
+        slow_writer.close()
+    assert [int(f.id or 0) for f in frames] == list(range(start + 1, start + 3001))
+    assert {f.event for f in frames} == {"supply_purchase_status_changed"}
+    assert hub.stats.slow_drops >= 1
+
+
+async def open_unread_stream(
+    url: str, cookies: httpx.Cookies, after: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A raw stream request from a client with a tiny receive buffer that will not read."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    writer.write(
+        f"GET /events?after={after} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def insert_events(count: int, size: int) -> None:
+    """Committed events straight into the outbox, large enough to fill socket buffers."""
+    padding = "x" * size
+    rows = [
+        OutboxEvent(
+            type="supply_purchase_status_changed",
+            kind="supply",
+            purchase=1,
+            company=1,
+            farm=1,
+            payload=f'{{"pad": "{padding}", "n": {n}}}',
+        )
+        for n in range(count)
+    ]
+    async with write_transaction():
+        await OutboxEvent.insert(*rows)
+
+
+async def test_a_closed_connection_is_cleaned_up_at_once(
+    live: LiveApp, admin: Clerk, client: httpx.AsyncClient
+) -> None:
+    hub = live.app.state.hub
+    async with open_stream(client) as stream:
+        await stream.next()
+        assert len(hub.subscribers) == 1
+    await eventually(lambda: len(hub.subscribers) == 0)
+
+
+async def test_closing_the_hub_ends_open_streams(
+    live: LiveApp, admin: Clerk, client: httpx.AsyncClient
+) -> None:
+    async with open_stream(client) as stream:
+        await stream.next()
+        live.app.state.hub.close_streams()
+        await asyncio.wait_for(stream.ended.wait(), 5)
+
+
+async def test_operators_receive_only_their_farms_events(live: LiveApp, admin: Clerk) -> None:
+    f01 = await a_purchase("feed", "draft", farm=1)
+    f03 = await a_purchase("feed", "draft", farm=3)
+    async with live.client() as http:
+        await Clerk(http).login("operator3")
+        async with open_stream(http) as stream:
+            await stream.next()
+            await move(admin, "feed", f01["id"], "pending")
+            await move(admin, "feed", f03["id"], "pending")
+            frame = await stream.next_event()
+    assert frame.json["purchase_id"] == f03["id"]
+
+
+async def test_suppressed_duplicates_are_counted_in_the_log(
+    admin: Clerk, caplog: pytest.LogCaptureFixture
+) -> None:
+    p = await a_purchase("feed", "confirmed")
+    form: dict[str, Any] = {"status": "in_transit", "version": p["version"]}
+    with caplog.at_level(logging.INFO, logger="purchasing.status"):
+        await admin.post(f"/purchases/feed/{p['id']}/status", form, htmx=True)
+        await admin.post(f"/purchases/feed/{p['id']}/status", form, htmx=True)
+    lines = [r.getMessage() for r in caplog.records if "suppressed duplicate" in r.getMessage()]
+    assert len(lines) == 1
+    assert re.search(rf"purchase={p['id']} status=in_transit suppressed_total=\d+", lines[0])
