@@ -27,6 +27,7 @@ CHROMIUM_FLAGS = [
 ]
 STARTUP_TIMEOUT_S = 30
 LATENCIES: list[float] = []  # click in one browser to the change in another's table, in ms
+COALESCED: list[tuple[str, int, int]] = []  # (kind, events in a burst, table refreshes they caused)
 
 
 def system_chromium() -> str | None:
@@ -155,6 +156,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for kind, events, refreshes in COALESCED:
+        terminalreporter.write_line(f"{events} {kind} events in a row: {refreshes} table refreshes")
     if LATENCIES:
         ordered = sorted(LATENCIES)
         median = ordered[len(ordered) // 2]

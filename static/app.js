@@ -15,6 +15,7 @@
   var body = document.body;
   var live = body.hasAttribute("sse-connect");
   var tabId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+  body.dataset.tabId = tabId;
   // The newest event this page reflects: from the server at render time, then from the stream.
   var lastId = Number(body.dataset.liveCursor) || 0;
   var refreshedThrough = lastId;
@@ -52,21 +53,59 @@
     dialog.close();
   });
 
-  // --- Table refreshes: skip the echo of this tab's own change and events already applied. ---
+  // --- Table refreshes: skip events already applied, and this tab's own echo when its row
+  // already shows the change. htmx asks again when it takes a queued refresh off the queue:
+  // a refresh approved once stays approved.
+  var approved = new WeakSet();
+
   function confirmLiveRefresh(event) {
     var trigger = event.detail.triggeringEvent;
     if (!trigger || typeof trigger.type !== "string" || trigger.type.indexOf("sse:") !== 0) return;
+    if (approved.has(trigger)) return;
     var message = trigger.detail;
     var id = Number(message.lastEventId);
     if (trigger.type === "sse:resync") {
-      refreshedThrough = Math.max(refreshedThrough, id);
+      refreshedThrough = id; // a restored database may count from lower ids
+      approved.add(trigger);
       return;
     }
     var data = parse(message.data);
     var stale = id <= refreshedThrough;
     refreshedThrough = Math.max(refreshedThrough, id);
-    if (stale || (data && data.origin_tab === tabId)) event.preventDefault();
+    if (stale || (data && data.origin_tab === tabId && ownChangeShown(data))) {
+      event.preventDefault();
+      return;
+    }
+    approved.add(trigger);
   }
+
+  // This tab's own moves: the row comes back in the response, which may land before or after
+  // the echo on the stream. Either way the echo needs no refresh.
+  var ownPending = {};
+  var ownShown = {};
+
+  function ownChangeShown(data) {
+    var row = document.getElementById("purchase-" + data.purchase_id);
+    return ownPending[data.purchase_id] > 0 || !row || Number(row.dataset.version) >= data.version;
+  }
+
+  function statusRow(event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-status-form]");
+    return form ? form.closest("tr") : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var row = statusRow(event);
+    if (row) ownPending[row.dataset.purchaseId] = (ownPending[row.dataset.purchaseId] || 0) + 1;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var row = statusRow(event);
+    if (!row) return;
+    var id = row.dataset.purchaseId;
+    ownPending[id] -= 1;
+    var shown = document.getElementById("purchase-" + id);
+    if (shown) ownShown[id] = Math.max(ownShown[id] || 0, Number(shown.dataset.version));
+  });
 
   document.addEventListener("htmx:confirm", function (event) {
     confirmStatusForm(event);
@@ -127,7 +166,7 @@
 
   function onEvent(message) {
     var id = Number(message.lastEventId);
-    if (!(id > lastId)) return;
+    if (message.type !== "resync" && !(id > lastId)) return;
     lastId = id;
     body.dataset.lastEventId = String(id);
     if (message.type === "resync") return;
@@ -179,6 +218,49 @@
   var fallback = document.querySelector("[data-testid=table-fallback]");
   var deadline = null;
   var versions = {};
+  var edits = {};
+
+  // A refresh must not throw away a move the clerk is choosing or a note being typed. The choice
+  // survives when its row did not change; a changed row says so instead.
+  function captureEdits() {
+    var found = {};
+    liveTable.querySelectorAll("form[data-status-form]").forEach(function (form) {
+      var row = form.closest("tr");
+      var notes = form.elements.notes;
+      var dialog = form.querySelector("dialog");
+      if (!form.elements.status.value && !notes.value && !dialog.open) return;
+      var focused = form.contains(document.activeElement) ? document.activeElement.name : null;
+      found[row.dataset.purchaseId] = {
+        version: row.dataset.version, status: form.elements.status.value, notes: notes.value,
+        open: dialog.open, focused: focused, caret: notes.selectionStart,
+      };
+    });
+    return found;
+  }
+
+  function restoreEdits(found) {
+    Object.keys(found).forEach(function (id) {
+      var edit = found[id];
+      var row = document.getElementById("purchase-" + id);
+      var form = row && row.querySelector("form[data-status-form]");
+      if (!row) return;
+      if (row.dataset.version !== edit.version || !form) {
+        var note = element("p", "notice notice-info", "This purchase just changed: check it before you move it.");
+        note.setAttribute("data-testid", "row-message");
+        row.querySelector(".actions").appendChild(note);
+        return;
+      }
+      form.elements.status.value = edit.status;
+      form.elements.notes.value = edit.notes;
+      if (edit.open) {
+        form.elements.notes.required = true;
+        form.querySelector("dialog").showModal();
+      }
+      var field = edit.focused && form.elements[edit.focused];
+      if (field) field.focus();
+      if (field === form.elements.notes) field.setSelectionRange(edit.caret, edit.caret);
+    });
+  }
 
   function showFallback(reason) {
     window.clearTimeout(deadline);
@@ -215,6 +297,7 @@
     liveTable.querySelectorAll("[data-testid=purchase-row]").forEach(function (row) {
       versions[row.dataset.purchaseId] = row.dataset.version;
     });
+    edits = captureEdits();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.requestConfig && event.detail.requestConfig.target;
@@ -223,6 +306,12 @@
   // After settling: htmx restores the attributes of elements that kept their id until then.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!fromLiveTable(event)) return;
+    restoreEdits(edits);
+    // A refresh rendered before this tab's own latest move must not stand: fetch again.
+    var behind = Array.prototype.some.call(liveTable.querySelectorAll("[data-testid=purchase-row]"), function (row) {
+      return ownShown[row.dataset.purchaseId] > Number(row.dataset.version);
+    });
+    if (behind) htmx.trigger(liveTable, "reload-table");
     liveTable.querySelectorAll("[data-testid=purchase-row]").forEach(function (row) {
       var before = versions[row.dataset.purchaseId];
       if (before !== undefined && before !== row.dataset.version) row.classList.add("row-changed");

@@ -51,6 +51,10 @@ def test_sigterm_ends_open_streams_and_the_server_exits(tmp_path: Path, demo_db_
         # uvicorn re-raises the signal once it has shut down cleanly.
         assert server.wait(timeout=15) in (0, -signal.SIGTERM)
         assert b"event:" not in rest
+        output = server.stdout.read().decode() if server.stdout else ""
+        # The streams ended themselves; uvicorn did not have to cancel them at its deadline.
+        assert "Shutting down" in output
+        assert "timeout graceful shutdown exceeded" not in output
         print(f"stream ended {ended_after:.2f} s after SIGTERM")
     finally:
         if server.poll() is None:

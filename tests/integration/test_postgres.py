@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -13,9 +14,9 @@ from purchasing import db
 from purchasing.domain.statuses import Kind, Status
 from purchasing.services.demo import seed_demo
 from purchasing.services.listing import TableQuery, list_purchases
-from purchasing.services.status import change_status
+from purchasing.services.status import StaleVersion, change_status
 from purchasing.services.users import authenticate
-from purchasing.tables import Purchase, StatusHistory
+from purchasing.tables import OutboxEvent, Purchase, StatusHistory
 
 SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 pytestmark = pytest.mark.postgres
@@ -66,3 +67,31 @@ async def test_the_app_runs_on_postgresql(postgres_url: str) -> None:
     stored = await Purchase.select(Purchase.status).where(Purchase.id == draft.id).first()
     assert stored == {"status": "pending"}
     assert await StatusHistory.count().where(StatusHistory.purchase == draft.id) == 2
+
+
+async def test_concurrent_double_submits_on_postgresql(postgres_url: str) -> None:
+    """The row lock makes the second of two simultaneous identical moves see the first."""
+    await db.migrate()
+    await seed_demo()
+    supervisor = await authenticate("supervisor", "supervisor-demo")
+    manager = await authenticate("manager", "manager-demo")
+    assert supervisor is not None
+    assert manager is not None
+    page = await list_purchases(Kind.FEED, TableQuery(status="draft"), supervisor)
+    mine, theirs = page.rows[0], page.rows[1]
+    events_before = await OutboxEvent.count().where(OutboxEvent.purchase == mine.id)
+    same = [
+        change_status(Kind.FEED, mine.id, Status.PENDING, mine.version, "", supervisor)
+        for _ in range(2)
+    ]
+    results = await asyncio.gather(*same)
+    assert sorted(r.duplicate for r in results) == [False, True]
+    assert await OutboxEvent.count().where(OutboxEvent.purchase == mine.id) == events_before + 1
+
+    rival = change_status(Kind.FEED, theirs.id, Status.CONFIRMED, theirs.version, "", manager)
+    first = change_status(Kind.FEED, theirs.id, Status.PENDING, theirs.version, "", supervisor)
+    outcomes = await asyncio.gather(first, rival, return_exceptions=True)
+    conflicts = [o for o in outcomes if isinstance(o, StaleVersion)]
+    assert len(conflicts) == 1
+    winner = next(o for o in outcomes if not isinstance(o, BaseException))
+    assert f"it is now {winner.new_status.label}" in str(conflicts[0])

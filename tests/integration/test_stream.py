@@ -17,6 +17,8 @@ import pytest
 from purchasing.db import write_transaction
 from purchasing.domain.statuses import OPEN
 from purchasing.live import outbox
+from purchasing.services import status as status_service
+from purchasing.services.purchase_events import write_event
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
 from tests.integration.conftest import Clerk, LiveApp, a_purchase, make_app
 from tests.integration.sse import eventually, open_stream
@@ -83,6 +85,13 @@ async def test_the_stream_opens_with_retry_and_carries_typed_events(
     assert data["invoice_number"] in data["message"]
 
 
+async def assert_next_is_a_new_change(clerk: Clerk, stream: Any) -> None:
+    """Make one more change: any duplicate still on its way would arrive before it."""
+    p = await a_purchase("livestock", "draft")
+    await move(clerk, "livestock", p["id"], "pending")
+    assert (await stream.next_event()).json["purchase_id"] == p["id"]
+
+
 async def test_resume_after_a_cursor_by_query_and_by_header(
     admin: Clerk, client: httpx.AsyncClient
 ) -> None:
@@ -109,7 +118,7 @@ async def test_resume_after_a_cursor_by_query_and_by_header(
         assert not [f for f in stream.pending() if f.comment is None and f.retry is None]
 
 
-@pytest.mark.parametrize("cursor", ["abc", "-1", "999999999", "1.5"])
+@pytest.mark.parametrize("cursor", ["abc", "-1", "999999999", "1.5", "\u00b2", "9" * 40])
 async def test_a_garbage_or_future_cursor_gets_one_resync(
     client: httpx.AsyncClient, admin: Clerk, cursor: str
 ) -> None:
@@ -148,30 +157,34 @@ async def test_idle_streams_get_heartbeat_comments(tuned: LiveApp) -> None:
             assert (await stream.next()).comment == "ping"
 
 
-async def test_a_rolled_back_change_emits_nothing(admin: Clerk, client: httpx.AsyncClient) -> None:
+async def test_a_rolled_back_change_emits_nothing(
+    admin: Clerk, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = await a_purchase("supply", "pending")
+    events_before = await OutboxEvent.count()
+
+    async def write_then_fail(*args: Any, **kwargs: Any) -> int:
+        await write_event(*args, **kwargs)
+        raise RuntimeError("boom")
+
     async with open_stream(client) as stream:
         await stream.next()
-        with pytest.raises(RuntimeError, match="boom"):
-            await change_then_fail(p)
-        outbox.committed()
+        monkeypatch.setattr(status_service, "write_event", write_then_fail)
+        failed = await move(admin, "supply", p["id"], "confirmed")
+        monkeypatch.undo()
+        assert failed.status_code == 500
+        assert "Something went wrong" in failed.text
+        assert await OutboxEvent.count() == events_before
         q = await a_purchase("supply", "draft")
         await move(admin, "supply", q["id"], "pending")
         frame = await stream.next_event()
     assert frame.json["purchase_id"] == q["id"]
-    assert (await Purchase.select(Purchase.status).where(Purchase.id == p["id"]).first())[
-        "status"
-    ] == "pending"
-
-
-async def change_then_fail(p: dict[str, Any]) -> None:
-    """A status update and its event in one transaction that then fails."""
-    async with write_transaction():
-        await Purchase.update({Purchase.status: "confirmed"}).where(Purchase.id == p["id"])
-        await outbox.write(
-            "supply_purchase_status_changed", "supply", p["id"], 1, p["farm"], {"x": 1}
-        )
-        raise RuntimeError("boom")
+    after = (
+        await Purchase.select(Purchase.status, Purchase.version)
+        .where(Purchase.id == p["id"])
+        .first()
+    )
+    assert after == {"status": "pending", "version": p["version"]}
 
 
 async def test_fifty_concurrent_changes_arrive_once_each_in_order_without_gaps(
@@ -201,8 +214,10 @@ async def test_fifty_concurrent_changes_arrive_once_each_in_order_without_gaps(
                 pid for pid in await asyncio.gather(*(clerk_task(n) for n in range(50))) if pid
             ]
             frames = await stream.events(len(winners))
-            await asyncio.sleep(0)
-            assert not [f for f in stream.pending() if f.comment is None and f.retry is None]
+            async with live.client() as http:
+                clerk = Clerk(http)
+                await clerk.login("admin")
+                await assert_next_is_a_new_change(clerk, stream)
     ids = [int(f.id or 0) for f in frames]
     assert ids == list(range(start + 1, start + 1 + len(winners)))
     seen = [(f.json["purchase_id"], f.json["version"]) for f in frames]
@@ -229,8 +244,7 @@ async def test_a_slow_client_gets_a_resync_and_the_others_every_event(tuned: Liv
                 await insert_events(10, size=2000)
                 outbox.committed()
                 frames += await stream.events(10)
-        # The stalled stream holds at most its limit, led by the resync it will read first.
-        assert len(slow.frames) <= hub.queue_limit
+        # The stalled stream's backlog was dropped: it holds a resync first, then only newer events.
         assert slow.frames[0].startswith(b"id: ")
         assert b"\nevent: resync\n" in slow.frames[0]
         slow_writer.close()
@@ -315,3 +329,48 @@ async def test_suppressed_duplicates_are_counted_in_the_log(
     lines = [r.getMessage() for r in caplog.records if "suppressed duplicate" in r.getMessage()]
     assert len(lines) == 1
     assert re.search(rf"purchase={p['id']} status=in_transit suppressed_total=\d+", lines[0])
+
+
+@pytest.mark.parametrize("tuned", [{"stream_queue_limit": 16}], indirect=True)
+async def test_a_burst_larger_than_a_queue_still_reaches_a_reading_client_whole(
+    tuned: LiveApp,
+) -> None:
+    async with tuned.client() as http:
+        await Clerk(http).login("admin")
+        start = await outbox.newest_id()
+        async with open_stream(http, f"/events?after={start}") as stream:
+            await stream.next()
+            await insert_events(100, size=200)
+            outbox.committed()
+            frames = await stream.events(100)
+    assert [int(f.id or 0) for f in frames] == list(range(start + 1, start + 101))
+    assert tuned.app.state.hub.stats.slow_drops == 0
+
+
+async def test_editing_a_purchase_tells_the_open_tables(
+    admin: Clerk, client: httpx.AsyncClient
+) -> None:
+    p = await a_purchase("supply", "confirmed")
+    page = await admin.get(f"/purchases/supply/{p['id']}/edit")
+    assert page.status_code == 200
+    form = dict(
+        re.findall(r'name="([\w-]+)" type="(?:text|date|number)" value="([^"]*)"', page.text)
+    )
+    selects = re.findall(
+        r'<select id="field-([\w-]+)"[^>]*>(?:(?!</select>).)*?<option value="(\d+)" selected',
+        page.text,
+        re.S,
+    )
+    form.update(dict(selects))
+    form.update({"version": str(p["version"]), "action": "save", "notes": "edited"})
+    async with open_stream(client) as stream:
+        await stream.next()
+        saved = await admin.post(f"/purchases/supply/{p['id']}/edit", form)
+        assert saved.status_code == 303, saved.text
+        data = (await stream.next_event()).json
+    assert (data["action"], data["old_status"], data["new_status"]) == (
+        "edited",
+        "confirmed",
+        "confirmed",
+    )
+    assert data["version"] == p["version"] + 1

@@ -35,12 +35,21 @@ def payload(
     farm_id: int,
     origin_tab: str,
 ) -> dict[str, Any]:
-    """Everything a page needs to refresh, highlight and toast, minus the id the outbox assigns."""
+    """Everything a page needs to refresh, highlight and toast, minus the id the outbox assigns.
+
+    `action` tells a status move from a new purchase (no old status) and an edit of its
+    details (same status): both change what tables show, so they travel the same way."""
     who = changed_by[1]
     if old_status is None:
+        action = "created"
         title = f"New {kind.value} purchase"
         message = f"{invoice_number} was created as {new_status.label} by {who}."
+    elif old_status is new_status:
+        action = "edited"
+        title = f"{kind.value.title()} purchase edited"
+        message = f"{invoice_number}: details edited by {who}."
     else:
+        action = "status"
         title = f"{kind.value.title()} purchase {new_status.label.lower()}"
         message = f"{invoice_number}: {old_status.label} → {new_status.label} by {who}."
     return {
@@ -57,6 +66,7 @@ def payload(
         "priority": priority(new_status),
         "title": title,
         "message": message,
+        "action": action,
         "origin_tab": origin_tab,
     }
 

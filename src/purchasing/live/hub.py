@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from purchasing.live import outbox
 from purchasing.live.events import Event, from_row, resync_frame
 
 log = logging.getLogger("purchasing.live")
-READ_BATCH = 500
+CURSOR = re.compile(r"[0-9]{1,18}")
 PRUNE_EVERY_S = 600.0
 STOP_TIMEOUT_S = 5.0
 RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
@@ -139,14 +140,19 @@ class Hub:
                 log.exception("outbox reader failed; retrying in %.1f s", self.catch_up_s)
 
     async def poll(self) -> int:
-        """Read every committed event after the last one seen, dispatch it, return the newest id."""
+        """Read every committed event after the last one seen, dispatch it, return the newest id.
+
+        Reads in batches of half a stream's queue, letting streams write between batches, so a
+        burst overflows only the streams that really cannot keep up."""
+        batch = max(self.queue_limit // 2, 1)
         async with self._reading:
             while True:
-                rows = await outbox.read_after(self.last_id, READ_BATCH)
+                rows = await outbox.read_after(self.last_id, batch)
                 for row in rows:
                     self._dispatch(from_row(row))
-                if len(rows) < READ_BATCH:
+                if len(rows) < batch:
                     return self.last_id
+                await asyncio.sleep(0)
 
     def _dispatch(self, event: Event) -> None:
         self.ring.append(event)
@@ -157,23 +163,23 @@ class Hub:
 
     async def subscribe(self, visible: Visible, cursor: str | None) -> Subscriber:
         """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead."""
-        if cursor is not None and cursor.strip().isdigit() and int(cursor) > self.last_id:
+        after = parse_cursor(cursor)
+        if after is not None and after > self.last_id:
             await self.poll()  # a page rendered by a process that read further than ours
         subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats)
-        reason = self._replay_into(subscriber, cursor)
+        reason = (
+            "invalid cursor" if cursor and after is None else self._replay_into(subscriber, after)
+        )
         if reason:
             subscriber.frames.append(resync_frame(self.last_id, reason))
             self.stats.resyncs += 1
         self.subscribers.add(subscriber)
         return subscriber
 
-    def _replay_into(self, subscriber: Subscriber, cursor: str | None) -> str:
-        """Queue the events after `cursor`; return why a resync is needed instead, or ''."""
-        if cursor is None or cursor == "":
+    def _replay_into(self, subscriber: Subscriber, after: int | None) -> str:
+        """Queue the events after `after`; return why a resync is needed instead, or ''."""
+        if after is None:
             return ""
-        if not cursor.strip().isdigit():
-            return "invalid cursor"
-        after = int(cursor)
         if after > self.last_id:
             return "cursor ahead of the newest event"
         oldest_kept = self.ring[0].id if self.ring else self.last_id + 1
@@ -188,3 +194,10 @@ class Hub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    """An event id from `Last-Event-ID` or `?after=`; None when absent or not a plain number."""
+    if cursor is None or not CURSOR.fullmatch(cursor.strip()):
+        return None
+    return int(cursor)

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from piccolo.columns import Column
+from piccolo.engine.sqlite import SQLiteEngine
 
-from purchasing.db import write_transaction
+from purchasing.db import current_engine, write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.statuses import OPEN, Kind, Status
 from purchasing.live import outbox
@@ -73,24 +74,24 @@ async def create_purchase(
 async def update_purchase(
     form: PurchaseForm, purchase_id: int, expected_version: int, actor: Actor
 ) -> int:
-    """Replace an open purchase's fields and lines unless someone changed it meanwhile.
-
-    Returns the new version."""
+    """Replace an open purchase's fields and lines unless someone changed it meanwhile, and tell
+    the open tables (an event with the status unchanged). Returns the new version."""
     clean = await _validated(form, actor)
+    stale = "Someone changed this purchase while you were editing it."
     async with write_transaction():
-        current = await find_purchase(form.kind, purchase_id, actor)
+        current = await find_purchase(form.kind, purchase_id, actor, for_update=True)
+        status = Status(current["status"])
         if current["version"] != expected_version:
-            raise Conflict("Someone changed this purchase while you were editing it.")
-        if Status(current["status"]) not in EDITABLE:
-            raise Conflict(
-                f"A purchase that is {Status(current['status']).label} can no longer be edited."
-            )
+            raise Conflict(stale)
+        if status not in EDITABLE:
+            raise Conflict(f"A purchase that is {status.label} can no longer be edited.")
         await _check_invoice_free(clean, purchase_id)
+        now = datetime.now(UTC)
         values = {
             **_header_values(clean),
             Purchase.version: Purchase.version + 1,
             Purchase.updated_by: actor.id,
-            Purchase.updated_at: datetime.now(UTC),
+            Purchase.updated_at: now,
         }
         updated = (
             await Purchase.update(cast(dict[Column | str, Any], values))
@@ -98,19 +99,32 @@ async def update_purchase(
             .returning(Purchase.version)
         )
         if not updated:
-            raise Conflict("Someone changed this purchase while you were editing it.")
+            raise Conflict(stale)
         await _delete_lines(form.kind, purchase_id)
         await _insert_lines(clean, purchase_id)
-    return int(updated[0]["version"])
+        version = int(updated[0]["version"])
+        edited = {**current, "invoice_number": clean.invoice_number, "farm": clean.farm_id}
+        edited["company"] = clean.company_id
+        await write_event(form.kind, edited, status, status, version, actor, now)
+    outbox.committed()
+    return version
 
 
-async def find_purchase(kind: Kind, purchase_id: int, actor: Actor) -> dict[str, Any]:
-    """The purchase's row if it exists, is of `kind` and the actor may see it."""
+async def find_purchase(
+    kind: Kind, purchase_id: int, actor: Actor, *, for_update: bool = False
+) -> dict[str, Any]:
+    """The purchase's row if it exists, is of `kind` and the actor may see it.
+
+    `for_update` locks the row until the transaction ends, so concurrent writers queue on
+    PostgreSQL; SQLite's write transactions already run one at a time."""
     where = (Purchase.id == purchase_id) & (Purchase.kind == kind.value)
     clause = purchase_filter(actor)
     if clause is not None:
         where = where & clause
-    row = await Purchase.select().where(where).first()
+    query = Purchase.select().where(where)
+    if for_update and not isinstance(current_engine(), SQLiteEngine):
+        query = query.lock_rows()
+    row = await query.first()
     if row is None:
         raise NotFound(f"No {kind.value} purchase {purchase_id}.")
     return dict(row)

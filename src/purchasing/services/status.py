@@ -74,11 +74,11 @@ async def change_status(
     transaction. A retry of a change that landed less than 2 s ago changes and emits nothing."""
     notes = notes.strip()
     async with write_transaction():
-        row = await find_purchase(kind, purchase_id, actor)
+        row = await find_purchase(kind, purchase_id, actor, for_update=True)
         current = Status(row["status"])
         now = datetime.now(UTC)
         if row["version"] != expected_version:
-            if current is new_status and await _just_changed_to(purchase_id, new_status, now):
+            if await _is_retry(row, new_status, expected_version, actor, now):
                 return _suppressed(kind, row, new_status, now, actor)
             raise StaleVersion(current, row["version"])
         check_move(kind, current, new_status, actor.role, notes)
@@ -114,16 +114,24 @@ async def change_status(
     return _result(kind, row, current, new_status, version, now, actor, event_id)
 
 
-async def _just_changed_to(purchase_id: int, status: Status, now: datetime) -> bool:
+async def _is_retry(
+    row: dict[str, Any], status: Status, expected_version: int, actor: Actor, now: datetime
+) -> bool:
+    """The actor's own move from `expected_version` to `status` landed less than 2 s ago."""
+    if row["status"] != status.value or row["version"] != expected_version + 1:
+        return False
     last = (
-        await StatusHistory.select(StatusHistory.to_status, StatusHistory.changed_at)
-        .where(StatusHistory.purchase == purchase_id)
+        await StatusHistory.select(
+            StatusHistory.to_status, StatusHistory.changed_by, StatusHistory.changed_at
+        )
+        .where(StatusHistory.purchase == row["id"])
         .order_by(StatusHistory.id, ascending=False)
         .first()
     )
     return (
         last is not None
         and last["to_status"] == status.value
+        and last["changed_by"] == actor.id
         and now - last["changed_at"] < RETRY_WINDOW
     )
 

@@ -21,7 +21,7 @@ from purchasing.services.errors import Conflict, ValidationFailed
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import EDITABLE, create_purchase, update_purchase
 from purchasing.web.purchases import provide_kind
-from purchasing.web.responses import client_details, origin_tab, page
+from purchasing.web.responses import client_details, origin_tab
 
 
 class PurchaseFormController(Controller):
@@ -115,7 +115,7 @@ async def _render(
     }
     if request.htmx:
         return Template("purchases/_form.html.j2", context=context, status_code=status_code)
-    return await page(request, "purchases/form.html.j2", context, status_code)
+    return Template("purchases/form.html.j2", context=context, status_code=status_code)
 
 
 def _to_detail(request: Request[Any, Any, Any], kind: Kind, purchase_id: int) -> Redirect:

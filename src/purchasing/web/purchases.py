@@ -19,7 +19,7 @@ from purchasing.services.detail import purchase_detail
 from purchasing.services.errors import NotFound
 from purchasing.services.listing import PAGE_SIZES, TableQuery, get_row, list_purchases
 from purchasing.services.status import StaleVersion, change_status
-from purchasing.web.responses import client_details, origin_tab, page, safe_next
+from purchasing.web.responses import client_details, live_page, origin_tab, safe_next
 
 TABLE_ID = "purchase-table"
 VARY = {"Vary": "HX-Request, HX-Target"}
@@ -42,7 +42,7 @@ class PurchaseController(Controller):
         if request.htmx and request.htmx.target == TABLE_ID:
             context = await _table_context(request, purchase_kind)
             return Template("purchases/_table.html.j2", context=context, headers=VARY)
-        response = await page(request, "purchases/index.html.j2", {})
+        response = await live_page(request, "purchases/index.html.j2")
         response.context.update(await _table_context(request, purchase_kind))
         response.headers.update(VARY)
         return response
@@ -59,9 +59,9 @@ class PurchaseController(Controller):
         purchase_kind: NamedDependency[Kind],
         purchase_id: FromPath[int],
     ) -> Template:
-        response = await page(request, "purchases/detail.html.j2", {"kind": purchase_kind})
-        response.context["detail"] = await purchase_detail(purchase_kind, purchase_id, request.user)
-        return response
+        detail = await purchase_detail(purchase_kind, purchase_id, request.user)
+        context = {"kind": purchase_kind, "detail": detail}
+        return Template("purchases/detail.html.j2", context=context)
 
     @post("/{purchase_id:int}/status", name="purchase_status")
     async def change(

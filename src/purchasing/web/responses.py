@@ -24,12 +24,11 @@ def safe_next(target: str, request: Request[Any, Any, Any]) -> str:
     return request.app.route_reverse("purchase_index", kind=Kind.SUPPLY.value)
 
 
-async def page(
-    request: Request[Any, Any, Any], template: str, context: dict[str, Any], status_code: int = 200
-) -> Template:
-    """A full page; it carries the newest event id so its stream misses nothing after rendering."""
+async def live_page(request: Request[Any, Any, Any], template: str) -> Template:
+    """A page with an event stream, carrying the newest event id when it was built so the stream
+    misses nothing that happened after; call it before reading what the page shows."""
     cursor = await request.app.state.hub.poll()
-    return Template(template, context={**context, "live_cursor": cursor}, status_code=status_code)
+    return Template(template, context={"live_cursor": cursor})
 
 
 def origin_tab(request: Request[Any, Any, Any]) -> str:
