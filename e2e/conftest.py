@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from e2e.pages import BROWSER_PROBLEMS
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -104,6 +106,7 @@ class LiveServer:
                 self.process.kill()
 
     def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        """Read (or, for test set-up only, write) the server's database directly."""
         with sqlite3.connect(self.directory / "e2e.sqlite3") as connection:
             return connection.execute(sql, args).fetchall()
 
@@ -134,7 +137,7 @@ def free_port() -> int:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = LiveServer(tmp_path_factory.mktemp("live"))
     server.command("migrate")
-    server.command("seed-demo")
+    server.command("seed-demo", "--per-kind", "90")  # enough untouched drafts for every test
     server.start()
     yield server
     server.stop()
@@ -143,6 +146,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @pytest.fixture(scope="session")
 def base_url(live_server: LiveServer) -> str:
     return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def no_browser_problems() -> Iterator[None]:
+    """Every test fails on a CSP refusal, a script error or an unexpected dialog in any page."""
+    BROWSER_PROBLEMS.clear()
+    yield
+    assert BROWSER_PROBLEMS == []
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import ConsoleMessage, Dialog, Locator, Page, expect
+
+# Content-Security-Policy refusals, script errors and alert() calls seen by any page, per test.
+BROWSER_PROBLEMS: list[str] = []
+
+
+def watch_for_problems(page: Page) -> None:
+    def on_console(message: ConsoleMessage) -> None:
+        text = message.text
+        if message.type == "error" and ("Content Security Policy" in text or "Refused to" in text):
+            BROWSER_PROBLEMS.append(f"CSP: {text}")
+
+    def on_dialog(dialog: Dialog) -> None:
+        # Only alert() is a problem here (an injected script would call it); confirm() belongs
+        # to the test that expects it.
+        if dialog.type == "alert":
+            BROWSER_PROBLEMS.append(f"unexpected alert: {dialog.message}")
+            dialog.dismiss()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: BROWSER_PROBLEMS.append(f"script error: {error}"))
+    page.on("dialog", on_dialog)
 
 
 def settled(page: Page) -> None:
@@ -14,6 +35,7 @@ def settled(page: Page) -> None:
 class LoginPage:
     def __init__(self, page: Page) -> None:
         self.page = page
+        watch_for_problems(page)
 
     def open(self, next_path: str = "") -> LoginPage:
         self.page.goto("/login" + (f"?next={next_path}" if next_path else ""))

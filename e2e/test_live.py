@@ -10,6 +10,8 @@ from playwright.sync_api import Browser, Page, Route, expect
 from e2e.conftest import COALESCED, LATENCIES, LiveServer
 from e2e.pages import IndexPage, LoginPage
 
+# fresh_purchase and simulate pick the oldest purchases: they are on this view's first page.
+OLDEST_FIRST = "?per_page=50&sort=invoice&dir=asc"
 CYCLE = [
     ("Pending", "pending"),
     ("Confirmed", "confirmed"),
@@ -126,7 +128,7 @@ def test_a_burst_from_another_process_coalesces_into_few_refreshes(
     clerks: tuple[Page, Page], live_server: LiveServer
 ) -> None:
     _, b = clerks
-    index_b = watch(b, "livestock", "?per_page=50")
+    index_b = watch(b, "livestock", OLDEST_FIRST)
     b.evaluate(COUNT_REFRESHES)
     before = newest_event(live_server)
     live_server.command("simulate", "--kind", "livestock", "--count", "30")
@@ -157,7 +159,7 @@ def test_a_refresh_keeps_the_move_a_clerk_is_making(
 ) -> None:
     a, b = clerks
     mine, other = live_server.fresh_purchase("supply"), live_server.fresh_purchase("supply")
-    index_a, index_b = watch(a, "supply", "?per_page=50"), watch(b, "supply", "?per_page=50")
+    index_a, index_b = watch(a, "supply", OLDEST_FIRST), watch(b, "supply", OLDEST_FIRST)
     control = index_b.row(mine).get_by_test_id("status-control")
     control.locator("select[name=status]").select_option(label="Cancelled")
     control.get_by_test_id("status-apply").click()

@@ -120,6 +120,12 @@
     }
   });
 
+  // --- Forms that cannot be undone ask first. ---
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+
   // --- Errors htmx does not swap (403, 404, 500, network) still tell the clerk what happened. ---
   function showError(text) {
     var banner = document.getElementById("error-banner");

@@ -38,3 +38,16 @@ def migrated_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _build(tmp_path_factory.mktemp("template") / "demo.sqlite3", with_demo=True)
+
+
+# What the hostile-input suite sent and what came back, reported after the run.
+HOSTILE_RESULTS: dict[tuple[str, int], int] = {}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not HOSTILE_RESULTS:
+        return
+    total = sum(HOSTILE_RESULTS.values())
+    terminalreporter.write_line(f"hostile input: {total} requests")
+    for (target, status), count in sorted(HOSTILE_RESULTS.items()):
+        terminalreporter.write_line(f"  {target:<28} HTTP {status}: {count}")

@@ -9,34 +9,33 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
-from litestar.middleware.session.server_side import (
-    ServerSideSessionBackend,
-    ServerSideSessionConfig,
-)
+from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
 
 from purchasing import db
 from purchasing.domain.actor import Actor
+from purchasing.domain.permissions import Forbidden
 from purchasing.domain.statuses import Kind
 from purchasing.live.hub import Hub
-from purchasing.services.errors import NotFound
+from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import load_actor
 from purchasing.settings import Settings
-from purchasing.web import errors
+from purchasing.web import errors, sessions, throttle
 from purchasing.web.auth import AuthController
 from purchasing.web.events import events
 from purchasing.web.purchase_forms import PurchaseFormController
 from purchasing.web.purchases import PurchaseController
+from purchasing.web.security import add_security_headers
+from purchasing.web.stream_guard import StreamGuard
 from purchasing.web.templating import STATIC, jinja_environment
-
-SESSION_MAX_AGE_S = 12 * 60 * 60
 
 
 @get("/", name="home")
@@ -59,21 +58,33 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     session_auth = SessionAuth[Actor, ServerSideSessionBackend](
         retrieve_user_handler=retrieve_actor,
-        session_backend_config=ServerSideSessionConfig(store="sessions", max_age=SESSION_MAX_AGE_S),
+        session_backend_config=sessions.session_config(settings.session_idle_minutes),
         exclude=["^/static/"],
     )
-
+    stores: dict[str, Store] = {
+        sessions.STORE: FileStore(settings.var_dir / "sessions", create_directories=True),
+        throttle.STORE: FileStore(settings.var_dir / "login_attempts", create_directories=True),
+    }
     hub = Hub(
         queue_limit=settings.stream_queue_limit,
         retention=settings.event_retention,
         catch_up_s=settings.catch_up_s,
     )
+    guard = StreamGuard(hub, stores[sessions.STORE], settings.stream_recheck_s)
+    login_throttle = throttle.LoginThrottle(
+        store=stores[throttle.STORE],
+        per_account=settings.login_failures_per_account,
+        per_ip=settings.login_failures_per_ip,
+        lockout_minutes=settings.login_lockout_minutes,
+    )
 
     async def on_startup() -> None:
         await db.start(engine)
         await hub.start()
+        await guard.start()
 
     async def on_shutdown() -> None:
+        await guard.stop()
         await hub.stop()
         await db.stop(engine)
 
@@ -92,15 +103,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             secret=settings.secret_key, cookie_name="csrftoken", header_name="x-csrftoken"
         ),
         on_app_init=[session_auth.on_app_init],
+        before_send=[add_security_headers],
+        openapi_config=None,
         plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=template_config))],
-        stores={"sessions": FileStore(settings.var_dir / "sessions", create_directories=True)},
+        stores=stores,
         exception_handlers={
             NotFound: errors.not_found,
+            ValidationFailed: errors.bad_request,
+            Forbidden: errors.forbidden,
             HTTPException: errors.http_error,
             Exception: errors.unexpected,
         },
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings, "hub": hub}),
+        state=State({"settings": settings, "hub": hub, "login_throttle": login_throttle}),
         debug=settings.debug,
     )

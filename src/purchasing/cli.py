@@ -11,10 +11,10 @@ import click
 from purchasing import db, server
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
-from purchasing.services import demo
+from purchasing.services import demo, demo_data
 from purchasing.services import simulate as simulation
 from purchasing.services.errors import NotFound, ValidationFailed
-from purchasing.services.users import create_user
+from purchasing.services.users import create_user, set_active
 from purchasing.settings import Settings
 
 T = TypeVar("T")
@@ -50,21 +50,27 @@ def migrate(settings: Settings) -> None:
 @click.option(
     "--if-empty", is_flag=True, help="Only when the database has no users and no purchases."
 )
+@click.option(
+    "--per-kind",
+    default=demo_data.MAIN.purchases_per_kind,
+    type=click.IntRange(min=8, max=100_000),
+    help="Purchases of each kind for the main company.",
+)
 @click.pass_obj
-def seed_demo(settings: Settings, if_empty: bool) -> None:
-    """Load the demo company, farms, catalog, users and purchases (once)."""
+def seed_demo(settings: Settings, if_empty: bool, per_kind: int) -> None:
+    """Load the demo companies, farms, catalog, users and purchases (once)."""
 
     async def work() -> str:
         if if_empty and not await demo.database_is_empty():
             return "The database already has data: demo data not loaded."
-        created = await demo.seed_demo()
+        created = await demo.seed_demo(per_kind=per_kind)
         return "Demo data loaded." if created else "Demo data is already present."
 
     click.echo(_run(settings, work()))
     click.echo("Demo logins (demo only, never use these passwords elsewhere):")
-    for user in demo.DEMO_USERS:
-        farms = f" (farms {', '.join(user.farms)})" if user.farms else ""
-        click.echo(f"  {user.username:<11} {user.password:<16} {user.role.label}{farms}")
+    for user in demo_data.USERS:
+        where = f"farms {', '.join(user.farms)}" if user.farms else user.company or "all companies"
+        click.echo(f"  {user.username:<11} {user.password:<16} {user.role.label:<14} {where}")
 
 
 @main.command()
@@ -74,7 +80,7 @@ def seed_demo(settings: Settings, if_empty: bool) -> None:
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, reload: bool) -> None:
     """Serve the app with uvicorn; SIGTERM ends open event streams at once."""
-    server.serve(host or settings.host, port or settings.port, reload)
+    server.serve(host or settings.host, port or settings.port, reload, settings.trusted_proxies)
 
 
 @main.command()
@@ -134,3 +140,27 @@ def users_create(
             click.echo(f"{field}: {message}", err=True)
         raise SystemExit(2) from None
     click.echo(f"Created {actor.username} ({actor.role.label}).")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@click.pass_obj
+def users_deactivate(settings: Settings, username: str) -> None:
+    """Stop a user: they are logged out everywhere within seconds."""
+    _set_active(settings, username, active=False)
+
+
+@users.command("activate")
+@click.argument("username")
+@click.pass_obj
+def users_activate(settings: Settings, username: str) -> None:
+    """Let a deactivated user log in again."""
+    _set_active(settings, username, active=True)
+
+
+def _set_active(settings: Settings, username: str, active: bool) -> None:
+    try:
+        _run(settings, set_active(username, active))
+    except NotFound as missing:
+        raise click.ClickException(str(missing)) from None
+    click.echo(f"{username} is now {'active' if active else 'deactivated'}.")

@@ -21,14 +21,17 @@ class GracefulServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def serve(host: str, port: int, reload: bool = False) -> None:
+def serve(host: str, port: int, reload: bool = False, trusted_proxies: str = "") -> None:
+    """`trusted_proxies` (addresses, or `*`) may set the client address and scheme through
+    X-Forwarded-For and X-Forwarded-Proto: behind a TLS proxy, cookies are then Secure."""
     config = uvicorn.Config(
         APP,
         factory=True,
         host=host,
         port=port,
         reload=reload,
-        proxy_headers=False,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
         timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
     )
     server = GracefulServer(config)

@@ -25,6 +25,12 @@ class Settings:
     stream_queue_limit: int = 256
     event_retention: int = 10_000
     catch_up_s: float = 1.0
+    session_idle_minutes: int = 480
+    stream_recheck_s: float = 5.0
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_lockout_minutes: int = 15
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +49,12 @@ class Settings:
             stream_queue_limit=int(env.get("SSE_QUEUE_LIMIT", "256")),
             event_retention=int(env.get("EVENT_RETENTION", "10000")),
             catch_up_s=float(env.get("EVENT_CATCH_UP_S", "1")),
+            session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "480")),
+            stream_recheck_s=float(env.get("STREAM_RECHECK_S", "5")),
+            login_failures_per_account=int(env.get("LOGIN_FAILURES_PER_ACCOUNT", "5")),
+            login_failures_per_ip=int(env.get("LOGIN_FAILURES_PER_IP", "20")),
+            login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
+            trusted_proxies=env.get("TRUSTED_PROXIES", ""),
         )
 
 

@@ -15,8 +15,9 @@ import uvicorn
 from litestar import Litestar
 
 from purchasing.app import create_app
+from purchasing.services.demo_data import MAIN
 from purchasing.settings import Settings
-from purchasing.tables import AppUser, Purchase
+from purchasing.tables import AppUser, Company, Purchase
 
 
 class Clerk:
@@ -105,6 +106,15 @@ async def live(app: Litestar) -> AsyncIterator[LiveApp]:
 
 
 @pytest.fixture
+async def tuned(
+    tmp_path: Path, demo_db_file: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[LiveApp]:
+    """A server with settings small enough to observe in a test (parametrize indirectly)."""
+    async with LiveApp(make_app(tmp_path, demo_db_file, **request.param)) as served:
+        yield served
+
+
+@pytest.fixture
 async def client(live: LiveApp) -> AsyncIterator[httpx.AsyncClient]:
     async with live.client() as http:
         yield http
@@ -122,8 +132,16 @@ async def admin(client: httpx.AsyncClient) -> Clerk:
     return clerk
 
 
+async def main_company() -> int:
+    """The id of the demo's main company (the one the demo's first users work for)."""
+    row = await Company.select(Company.id).where(Company.name == MAIN.name).first()
+    assert row is not None
+    return int(row["id"])
+
+
 async def a_purchase(kind: str, status: str, **where: Any) -> dict[str, Any]:
-    """A demo purchase of `kind` in `status`."""
+    """A demo purchase of `kind` in `status`, of the main company unless `company` is given."""
+    where.setdefault("company", await main_company())
     query = Purchase.select().where((Purchase.kind == kind) & (Purchase.status == status))
     for name, value in where.items():
         query = query.where(getattr(Purchase, name) == value)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from purchasing import db
 from purchasing.cli import main
+from purchasing.services.demo_data import MAIN
 from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
 
 
@@ -41,37 +42,24 @@ def counts() -> tuple[int, int, int]:
     return asyncio.run(query())
 
 
+NEW_OPERATOR = ("--password", "kandang-123", "--role", "operator", "--company", MAIN.name)
+
+
 def test_users_create_makes_an_operator_who_can_log_in(env: dict[str, str]) -> None:
-    code, out = run(
-        env,
-        "users",
-        "create",
-        "siti",
-        "--password",
-        "kandang-123",
-        "--role",
-        "operator",
-        "--farm",
-        "F02",
-    )
+    code, out = run(env, "users", "create", "siti", *NEW_OPERATOR, "--farm", "F02")
     assert (code, out.strip()) == (0, "Created siti (Operator).")
 
 
-def test_the_new_user_is_stored_with_a_hashed_password_and_farms(env: dict[str, str]) -> None:
-    run(
-        env,
-        "users",
-        "create",
-        "budi",
-        "--password",
-        "kandang-123",
-        "--role",
-        "operator",
-        "--farm",
-        "F01",
-        "--farm",
-        "F03",
+def test_users_create_asks_which_company_when_there_are_several(env: dict[str, str]) -> None:
+    code, out = run(
+        env, "users", "create", "rina", "--password", "kandang-123", "--role", "manager"
     )
+    assert code == 2
+    assert "company: Name the user's company (--company)." in out
+
+
+def test_the_new_user_is_stored_with_a_hashed_password_and_farms(env: dict[str, str]) -> None:
+    run(env, "users", "create", "budi", *NEW_OPERATOR, "--farm", "F01", "--farm", "F03")
     user = sync(AppUser.select().where(AppUser.username == "budi").first())
     assert user is not None
     assert user["password_hash"].startswith("$argon2")

@@ -6,70 +6,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from purchasing.tables import (
-    Coop,
-    FeedLine,
-    Flock,
-    Item,
-    LivestockLine,
-    Partner,
-    Purchase,
-    StatusHistory,
-    SupplyLine,
-    Unit,
-)
+from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
 from tests.integration.conftest import Clerk, a_purchase
-
-
-async def ids() -> dict[str, int]:
-    """Demo catalog ids by a readable name."""
-    found: dict[str, int] = {}
-    for row in await Partner.select(Partner.id, Partner.code):
-        found[row["code"]] = row["id"]
-    for row in await Unit.select(Unit.id, Unit.code):
-        found[row["code"]] = row["id"]
-    for row in await Item.select(Item.id, Item.code):
-        found[row["code"]] = row["id"]
-    for row in await Coop.select(Coop.id, Coop.code, Coop.farm.code):
-        found[f"{row['farm.code']}-{row['code']}"] = row["id"]
-    for row in await Flock.select(Flock.id, Flock.code):
-        found[row["code"]] = row["id"]
-    found["F01"], found["F02"] = 1, 2
-    return found
-
-
-def header(ref: dict[str, int], invoice: str = "INV/TEST/1", **changes: Any) -> dict[str, Any]:
-    data = {
-        "invoice_number": invoice,
-        "do_number": "DO-1",
-        "purchase_date": "2026-11-25",
-        "farm": ref["F01"],
-        "supplier": ref["SUP01"],
-        "expedition": ref["EXP01"],
-        "expedition_fee": "150000",
-        "notes": "urgent",
-        "action": "save",
-    }
-    data.update(changes)
-    return data
-
-
-async def count(kind: str) -> int:
-    return int(await Purchase.count().where(Purchase.kind == kind))
-
-
-def options(html: str, name: str) -> set[int]:
-    """The choice values offered by the select called `name`."""
-    match = re.search(rf'<select[^>]* name="{re.escape(name)}"', html)
-    assert match, name
-    select = html[match.start() : html.index("</select>", match.start())]
-    return {int(v) for v in re.findall(r'<option value="(\d+)"', select)}
-
-
-def field_value(html: str, name: str) -> str:
-    match = re.search(rf'<input[^>]* name="{re.escape(name)}"[^>]* value="([^"]*)"', html)
-    assert match, name
-    return match.group(1)
+from tests.integration.forms import count, field_value, header, ids, options
 
 
 def purchase_id(location: str) -> int:

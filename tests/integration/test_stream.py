@@ -6,9 +6,7 @@ import asyncio
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +18,7 @@ from purchasing.live import outbox
 from purchasing.services import status as status_service
 from purchasing.services.purchase_events import write_event
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
-from tests.integration.conftest import Clerk, LiveApp, a_purchase, make_app
+from tests.integration.conftest import Clerk, LiveApp, a_purchase
 from tests.integration.sse import eventually, open_stream
 
 CONTRACT = {
@@ -48,15 +46,6 @@ async def move(
     assert row is not None
     form = {"status": status, "version": row["version"], "notes": notes}
     return await clerk.post(f"/purchases/{kind}/{purchase_id}/status", form, htmx=True)
-
-
-@pytest.fixture
-async def tuned(
-    tmp_path: Path, demo_db_file: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[LiveApp]:
-    """A server with stream settings small enough to observe in a test."""
-    async with LiveApp(make_app(tmp_path, demo_db_file, **request.param)) as served:
-        yield served
 
 
 async def test_the_stream_opens_with_retry_and_carries_typed_events(
@@ -137,7 +126,7 @@ async def test_a_cursor_older_than_the_kept_history_gets_a_resync(tuned: LiveApp
     ring = tuned.app.state.hub.ring
     assert len(ring) == ring.maxlen == 8
     async with tuned.client() as client:
-        await Clerk(client).login("admin")
+        await Clerk(client).login("superadmin")  # sees every event in the ring
         async with open_stream(client, f"/events?after={ring[0].id - 2}") as stream:
             assert (await stream.next_event()).event == "resync"
         async with open_stream(client, f"/events?after={ring[0].id - 1}") as stream:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -25,6 +26,14 @@ def number(amount: Decimal | int, decimals: int = 0) -> str:
 
 def round_money(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+PLAIN_INT = re.compile(r"[0-9]{1,15}")
+
+
+def parse_int(text: str) -> int | None:
+    """A whole number written with ASCII digits only (no sign, no other scripts), else None."""
+    return int(text) if PLAIN_INT.fullmatch(text) else None
 
 
 def parse_decimal(text: str) -> Decimal:

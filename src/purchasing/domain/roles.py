@@ -17,6 +17,12 @@ class Role(StrEnum):
         return ROLE_LABELS[self]
 
     @property
+    def a_label(self) -> str:
+        """`an Operator`, `a Manager`: the role with its article."""
+        article = "an" if self.label[0] in "AEIOU" else "a"
+        return f"{article} {self.label}"
+
+    @property
     def rank(self) -> int:
         return len(RANKED) - RANKED.index(self)
 

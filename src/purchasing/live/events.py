@@ -34,29 +34,37 @@ def payload(
     changed_at: str,
     farm_id: int,
     origin_tab: str,
+    supplier: str = "",
+    deleted: bool = False,
 ) -> dict[str, Any]:
     """Everything a page needs to refresh, highlight and toast, minus the id the outbox assigns.
 
     `action` tells a status move from a new purchase (no old status) and an edit of its
     details (same status): both change what tables show, so they travel the same way."""
     who = changed_by[1]
-    if old_status is None:
+    subject = f"{invoice_number} ({supplier})" if supplier else invoice_number
+    if deleted:
+        action = "deleted"
+        title = f"{kind.value.title()} purchase deleted"
+        message = f"{subject} was deleted by {who}."
+    elif old_status is None:
         action = "created"
         title = f"New {kind.value} purchase"
-        message = f"{invoice_number} was created as {new_status.label} by {who}."
+        message = f"{subject} was created as {new_status.label} by {who}."
     elif old_status is new_status:
         action = "edited"
         title = f"{kind.value.title()} purchase edited"
-        message = f"{invoice_number}: details edited by {who}."
+        message = f"{subject}: details edited by {who}."
     else:
         action = "status"
         title = f"{kind.value.title()} purchase {new_status.label.lower()}"
-        message = f"{invoice_number}: {old_status.label} → {new_status.label} by {who}."
+        message = f"{subject}: {old_status.label} → {new_status.label} by {who}."
     return {
         "type": kind.event_type,
         "kind": kind.value,
         "purchase_id": purchase_id,
         "invoice_number": invoice_number,
+        "supplier": supplier,
         "old_status": old_status.value if old_status else None,
         "new_status": new_status.value,
         "version": version,
@@ -77,14 +85,26 @@ class Event:
 
     id: int
     type: str
+    kind: str
     company_id: int
     farm_id: int
     frame: bytes
 
 
+# Names typed by people travel in the payload; escaped this way they stay inert even in a page
+# that would paste the data into HTML.
+HTML_SAFE = {b"<": b"\\u003c", b">": b"\\u003e", b"&": b"\\u0026"}
+
+
 def encode(event_id: int, event_type: str, data: dict[str, Any]) -> bytes:
-    body = msgspec.json.encode({"id": event_id, **data})
+    body = _html_safe(msgspec.json.encode({"id": event_id, **data}))
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), body)
+
+
+def _html_safe(body: bytes) -> bytes:
+    for raw, escaped in HTML_SAFE.items():
+        body = body.replace(raw, escaped)
+    return body
 
 
 def from_row(row: dict[str, Any]) -> Event:
@@ -92,6 +112,7 @@ def from_row(row: dict[str, Any]) -> Event:
     return Event(
         id=row["id"],
         type=row["type"],
+        kind=row["kind"],
         company_id=row["company"],
         farm_id=row["farm"],
         frame=encode(row["id"], row["type"], data),

@@ -23,6 +23,14 @@ RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
 Visible = Callable[[Event], bool]
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Who holds a stream: the session it was opened with and that session's user."""
+
+    session_id: str
+    user_id: int
+
+
 @dataclass
 class HubStats:
     events_read: int = 0
@@ -34,10 +42,13 @@ class HubStats:
 class Subscriber:
     """One stream's queue: bounded; on overflow its backlog becomes a single resync."""
 
-    __slots__ = ("closed", "cursor", "frames", "limit", "stats", "visible", "wake")
+    __slots__ = ("closed", "cursor", "frames", "limit", "owner", "stats", "visible", "wake")
 
-    def __init__(self, visible: Visible, cursor: int, limit: int, stats: HubStats) -> None:
+    def __init__(
+        self, visible: Visible, cursor: int, limit: int, stats: HubStats, owner: Owner | None = None
+    ) -> None:
         self.visible = visible
+        self.owner = owner
         self.cursor = cursor
         self.limit = limit
         self.stats = stats
@@ -119,6 +130,13 @@ class Hub:
         for subscriber in list(self.subscribers):
             subscriber.close()
 
+    def close_streams_of(self, ended: Callable[[Owner], bool]) -> int:
+        """End the streams whose owner is `ended`; returns how many."""
+        closing = [s for s in self.subscribers if s.owner is not None and ended(s.owner)]
+        for subscriber in closing:
+            subscriber.close()
+        return len(closing)
+
     def close_streams_threadsafe(self) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.close_streams)
@@ -161,12 +179,14 @@ class Hub:
         for subscriber in self.subscribers:
             subscriber.offer(event)
 
-    async def subscribe(self, visible: Visible, cursor: str | None) -> Subscriber:
+    async def subscribe(
+        self, visible: Visible, cursor: str | None, owner: Owner | None = None
+    ) -> Subscriber:
         """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead."""
         after = parse_cursor(cursor)
         if after is not None and after > self.last_id:
             await self.poll()  # a page rendered by a process that read further than ours
-        subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats)
+        subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats, owner)
         reason = (
             "invalid cursor" if cursor and after is None else self._replay_into(subscriber, after)
         )

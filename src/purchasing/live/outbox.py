@@ -59,6 +59,7 @@ async def read_after(cursor: int, limit: int) -> list[dict[str, Any]]:
         OutboxEvent.select(
             OutboxEvent.id,
             OutboxEvent.type,
+            OutboxEvent.kind,
             OutboxEvent.company,
             OutboxEvent.farm,
             OutboxEvent.payload,

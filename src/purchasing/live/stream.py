@@ -6,28 +6,32 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from purchasing.domain.actor import Actor
+from purchasing.domain.permissions import Action, can
 from purchasing.domain.roles import Role
-from purchasing.live.hub import Hub, Visible
+from purchasing.domain.statuses import Kind
+from purchasing.live.hub import Hub, Owner, Visible
 
 HEARTBEAT = b": ping\n\n"
 
 
 def visible_to(actor: Actor) -> Visible:
-    """The same rule as the tables: all, the actor's company, or an Operator's farms."""
+    """The same rule as the tables: kinds the role may read, then all purchases, the actor's
+    company's, or an Operator's farms'."""
+    kinds = {kind.value for kind in Kind if can(actor.role, Action.READ, kind)}
     if actor.sees_everything:
-        return lambda event: True
+        return lambda event: event.kind in kinds
     if actor.role is Role.OPERATOR:
         farms = actor.farm_ids
-        return lambda event: event.farm_id in farms
+        return lambda event: event.kind in kinds and event.farm_id in farms
     company = actor.company_id
-    return lambda event: event.company_id == company
+    return lambda event: event.kind in kinds and event.company_id == company
 
 
 async def sse_stream(
-    hub: Hub, actor: Actor, cursor: str | None, retry_ms: int, heartbeat_s: float
+    hub: Hub, actor: Actor, cursor: str | None, retry_ms: int, heartbeat_s: float, session_id: str
 ) -> AsyncIterator[bytes]:
-    """Frames for one tab until it disconnects or the server stops; cleaned up either way."""
-    subscriber = await hub.subscribe(visible_to(actor), cursor)
+    """Frames for one tab until it disconnects, its session ends or the server stops."""
+    subscriber = await hub.subscribe(visible_to(actor), cursor, Owner(session_id, actor.id))
     try:
         yield b"retry: %d\n\n" % retry_ms
         while True:

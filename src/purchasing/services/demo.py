@@ -1,17 +1,27 @@
-"""Demo data: a company, farms, partners, catalog, a user per role, purchases in every status."""
+"""Loading the demo: companies, farms, catalog, a user per role, purchases in every status."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
-from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
 from purchasing.services.catalog import Catalog, Choice, load_catalog
+from purchasing.services.demo_data import (
+    COMPANIES,
+    ITEMS,
+    MAIN,
+    PATHS,
+    PREFIX,
+    STRAINS,
+    UNITS,
+    USERS,
+    DemoCompany,
+)
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import create_purchase
 from purchasing.services.status import change_status
@@ -29,105 +39,51 @@ from purchasing.tables import (
     Unit,
 )
 
-COMPANY = "PT Unggas Nusantara Sejahtera"
-PURCHASES_PER_KIND = 45
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    role: Role
-    farms: tuple[str, ...] = ()
-
-    @property
-    def password(self) -> str:
-        return f"{self.username}-demo"
-
-
-DEMO_USERS = (
-    DemoUser("superadmin", Role.SUPER_ADMIN),
-    DemoUser("admin", Role.ADMINISTRATOR),
-    DemoUser("manager", Role.MANAGER),
-    DemoUser("supervisor", Role.SUPERVISOR),
-    DemoUser("operator", Role.OPERATOR, ("F01", "F02")),
-    DemoUser("operator3", Role.OPERATOR, ("F03",)),
-)
-FARMS = (
-    ("F01", "Farm Sukamaju", "Jl. Raya Sukamaju No. 12, Bogor"),
-    ("F02", "Farm Cibadak Makmur", "Desa Cibadak, Sukabumi"),
-    ("F03", "Farm Lembang Asri Peternakan Ayam Broiler Terpadu", "Jl. Kolonel Masturi 88, Lembang"),
-)
-SUPPLIERS = (
-    ("SUP01", "PT Medion Farma Jaya"),
-    ("SUP02", "PT Charoen Pokphand Indonesia Tbk"),
-    ("SUP03", "PT Japfa Comfeed Indonesia"),
-    ("SUP04", "CV Sumber Ternak Sejahtera Abadi Makmur Sentosa"),
-)
-EXPEDITIONS = (("EXP01", "CV Ekspedisi Cepat Sampai"), ("EXP02", "PT Logistik Unggas Mandiri"))
-UNITS = (
-    ("GRAM", "Gram"),
-    ("KG", "Kilogram"),
-    ("SAK", "Sak (50 kg)"),
-    ("LITER", "Liter"),
-    ("ML", "Mililiter"),
-    ("VIAL", "Vial"),
-    ("TABLET", "Tablet"),
-    ("PCS", "Pieces"),
-)
-ITEMS = (
-    (Kind.SUPPLY, "OVK-VIT", "Vitamin Vita Stress", "GRAM", {"GRAM": 1, "KG": 1000}),
-    (Kind.SUPPLY, "OVK-VAK", "Vaksin ND-IB Live", "VIAL", {"VIAL": 1}),
-    (Kind.SUPPLY, "OVK-DES", "Desinfektan Antisep", "LITER", {"ML": 1, "LITER": 1000}),
-    (Kind.SUPPLY, "OVK-ANT", "Antibiotik Doxytin", "TABLET", {"TABLET": 1, "PCS": 100}),
-    (Kind.FEED, "PKN-BR1", "BR-1 Starter Crumble", "SAK", {"GRAM": 1, "KG": 1000, "SAK": 50000}),
-    (Kind.FEED, "PKN-BR2", "BR-2 Finisher Pellet", "SAK", {"GRAM": 1, "KG": 1000, "SAK": 50000}),
-)
-STRAINS = ("Cobb 500", "Ross 308", "Lohmann MB 202")
-PATHS = {
-    Status.DRAFT: (),
-    Status.PENDING: (Status.PENDING,),
-    Status.CONFIRMED: (Status.PENDING, Status.CONFIRMED),
-    Status.IN_TRANSIT: (Status.CONFIRMED, Status.IN_TRANSIT),
-    Status.ARRIVED: (Status.CONFIRMED, Status.IN_TRANSIT, Status.ARRIVED),
-    Status.IN_COOP: (Status.CONFIRMED, Status.ARRIVED, Status.IN_COOP),
-    Status.COMPLETED: (Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED),
-    Status.CANCELLED: (Status.PENDING, Status.CANCELLED),
-}
-PREFIX = {Kind.SUPPLY: "OVK", Kind.FEED: "PKN", Kind.LIVESTOCK: "DOC"}
-
 
 async def database_is_empty() -> bool:
     return not (await AppUser.exists() or await Purchase.exists())
 
 
-async def seed_demo(today: date | None = None) -> bool:
+async def seed_demo(today: date | None = None, per_kind: int = MAIN.purchases_per_kind) -> bool:
     """Create the demo data once; return False when it is already there."""
-    if await Company.exists().where(Company.name == COMPANY):
+    if await Company.exists().where(Company.name == MAIN.name):
         return False
     today = today or date.today()
     async with write_transaction():
-        company = Company(name=COMPANY)
-        await company.save()
-        await _seed_places(company.id, today)
-        await _seed_partners_and_items(company.id)
+        units = await _seed_units()
+        for company in COMPANIES:
+            row = Company(name=company.name)
+            await row.save()
+            await _seed_places(row.id, company, today)
+            await _seed_partners_and_items(row.id, company, units)
     actors = {}
-    for user in DEMO_USERS:
-        company_name = None if user.role is Role.SUPER_ADMIN else COMPANY
+    for user in USERS:
         actors[user.username] = await create_user(
             user.username,
             user.password,
             user.role,
-            company_name=company_name,
+            company_name=user.company,
             farm_codes=user.farms,
         )
     rng = random.Random(2026)  # noqa: S311 - repeatable demo figures, not secrets
-    for kind in Kind:
-        await _seed_purchases(kind, actors["admin"], actors["supervisor"], today, rng)
+    for company in (replace(MAIN, purchases_per_kind=per_kind), *COMPANIES[1:]):
+        for kind in Kind:
+            clerk, closer = actors[company.clerk], actors[company.closer]
+            await _seed_purchases(kind, company, clerk, closer, today, rng)
     return True
 
 
-async def _seed_places(company_id: int, today: date) -> None:
-    for code, name, address in FARMS:
+async def _seed_units() -> dict[str, int]:
+    ids = {}
+    for code, name in UNITS:
+        unit = Unit(code=code, name=name)
+        await unit.save()
+        ids[code] = unit.id
+    return ids
+
+
+async def _seed_places(company_id: int, company: DemoCompany, today: date) -> None:
+    for code, name, address in company.farms:
         farm = Farm(company=company_id, code=code, name=name, address=address, capacity=40000)
         await farm.save()
         for n in (1, 2):
@@ -144,36 +100,38 @@ async def _seed_places(company_id: int, today: date) -> None:
             ).save()
 
 
-async def _seed_partners_and_items(company_id: int) -> None:
-    for kind, partners in (("supplier", SUPPLIERS), ("expedition", EXPEDITIONS)):
+async def _seed_partners_and_items(
+    company_id: int, company: DemoCompany, units: dict[str, int]
+) -> None:
+    for kind, partners in (("supplier", company.suppliers), ("expedition", company.expeditions)):
         for code, name in partners:
             await Partner(
                 company=company_id, kind=kind, code=code, name=name, phone="0812-0000-0000"
             ).save()
-    unit_ids = {}
-    for code, name in UNITS:
-        unit = Unit(code=code, name=name)
-        await unit.save()
-        unit_ids[code] = unit.id
     for kind, code, name, base, values in ITEMS:
         item = Item(
-            company=company_id, kind=kind.value, code=code, name=name, base_unit=unit_ids[base]
+            company=company_id, kind=kind.value, code=code, name=name, base_unit=units[base]
         )
         await item.save()
         for unit_code, value in values.items():
-            await ItemUnit(item=item.id, unit=unit_ids[unit_code], value=Decimal(value)).save()
+            await ItemUnit(item=item.id, unit=units[unit_code], value=Decimal(value)).save()
 
 
 async def _seed_purchases(
-    kind: Kind, clerk: Actor, supervisor: Actor, today: date, rng: random.Random
+    kind: Kind,
+    company: DemoCompany,
+    clerk: Actor,
+    closer: Actor,
+    today: date,
+    rng: random.Random,
 ) -> None:
     catalog = await load_catalog(clerk, kind)
     statuses = kind.statuses
-    for n in range(PURCHASES_PER_KIND):
+    for n in range(company.purchases_per_kind):
         farm = list(catalog.farms.values())[n % len(catalog.farms)]
         form = PurchaseForm(
             kind,
-            values=_header(kind, n, farm, catalog, today, rng),
+            values=_header(kind, company, n, farm, catalog, today, rng),
             lines=_lines(kind, farm, catalog, rng),
         )
         purchase_id = await create_purchase(form, clerk, catalog=catalog)
@@ -183,7 +141,7 @@ async def _seed_purchases(
         if kind is Kind.LIVESTOCK and target is Status.COMPLETED:
             path = (*PATHS[Status.IN_COOP], Status.COMPLETED)
         for step in path:
-            actor = supervisor if step is Status.COMPLETED else clerk
+            actor = closer if step is Status.COMPLETED else clerk
             note = f"Demo: {step.label.lower()}" if step.needs_note else ""
             change = await change_status(
                 kind, purchase_id, step, version, note, actor, "127.0.0.1", "seed-demo"
@@ -192,12 +150,18 @@ async def _seed_purchases(
 
 
 def _header(
-    kind: Kind, n: int, farm: Choice, catalog: Catalog, today: date, rng: random.Random
+    kind: Kind,
+    company: DemoCompany,
+    n: int,
+    farm: Choice,
+    catalog: Catalog,
+    today: date,
+    rng: random.Random,
 ) -> dict[str, str]:
     coop = catalog.in_farm(catalog.coops, farm.id)[n % 2]
     expedition = rng.choice([None, *catalog.expeditions.values()])
     return {
-        "invoice_number": f"INV/{PREFIX[kind]}/{today.year}/{n + 1:04d}",
+        "invoice_number": f"{company.invoice_prefix}/{PREFIX[kind]}/{today.year}/{n + 1:04d}",
         "do_number": f"DO-{rng.randint(10000, 99999)}" if n % 3 else "",
         "purchase_date": (today - timedelta(days=rng.randint(0, 90))).isoformat(),
         "farm": str(farm.id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -15,13 +15,18 @@ from urllib.parse import urlencode
 from piccolo.query import OrderByRaw
 
 from purchasing.domain.actor import Actor
+from purchasing.domain.money import parse_int
+from purchasing.domain.permissions import Action, require
 from purchasing.domain.statuses import Kind, Status, offered_moves
+from purchasing.services.errors import ValidationFailed
+from purchasing.services.purchases import MAX_ID
 from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, Purchase
 
 PAGE_SIZES = (10, 25, 50)
 SORTS = ("date", "invoice", "total", "status")
 MAX_QUERY_LENGTH = 100
+MAX_PAGE = 1_000_000
 STATUS_ORDER = (
     'CASE "purchase"."status" '
     + " ".join(f"WHEN '{s.value}' THEN {n}" for n, s in enumerate(Status))
@@ -42,22 +47,38 @@ class TableQuery:
 
     @classmethod
     def from_params(cls, kind: Kind, params: Mapping[str, str]) -> TableQuery:
-        """Unknown or malformed values fall back to the defaults rather than failing the page."""
+        """The view asked for; a value that cannot be meant raises ValidationFailed saying why.
+        Absent or empty parameters take their defaults, and a page past the end shows the last."""
+        errors: dict[str, str] = {}
         default = cls()
+
+        def pick(name: str, allowed: Iterable[str], message: str) -> str:
+            value = params.get(name, "")
+            if value and value not in allowed:
+                errors[name] = message
+            return value
+
         page = params.get("page", "")
-        per_page = params.get("per_page", "")
-        status = params.get("status", "")
+        if page and not 0 < (parse_int(page) or 0) <= MAX_PAGE:
+            errors["page"] = f"The page must be a whole number from 1 to {MAX_PAGE}."
+        sizes = [str(size) for size in PAGE_SIZES]
+        per_page = pick("per_page", sizes, f"Rows per page must be one of {', '.join(sizes)}.")
+        sort = pick("sort", SORTS, f"Sort by one of: {', '.join(SORTS)}.")
+        direction = pick("dir", ("asc", "desc"), "The sort direction must be asc or desc.")
+        statuses = [s.value for s in kind.statuses]
+        status = pick("status", statuses, f"Filter by one of: {', '.join(statuses)}.")
+        q = params.get("q", "").strip()
+        if len(q) > MAX_QUERY_LENGTH:
+            errors["q"] = f"Search for at most {MAX_QUERY_LENGTH} characters."
+        if errors:
+            raise ValidationFailed(errors)
         return cls(
-            page=max(int(page), 1) if page.isdigit() else 1,
-            per_page=int(per_page)
-            if per_page.isdigit() and int(per_page) in PAGE_SIZES
-            else default.per_page,
-            sort=params.get("sort", "") if params.get("sort") in SORTS else default.sort,
-            direction=params.get("dir", "")
-            if params.get("dir") in ("asc", "desc")
-            else default.direction,
-            q=params.get("q", "").strip()[:MAX_QUERY_LENGTH],
-            status=status if status in {s.value for s in kind.statuses} else "",
+            page=parse_int(page) or default.page,
+            per_page=int(per_page) if per_page else default.per_page,
+            sort=sort or default.sort,
+            direction=direction or default.direction,
+            q=q,
+            status=status,
         )
 
     def params(self, **changes: Any) -> dict[str, str]:
@@ -162,6 +183,7 @@ def _order_column(query: TableQuery) -> Any:
 
 async def list_purchases(kind: Kind, query: TableQuery, actor: Actor) -> TablePage:
     """One page of the table; a page past the end shows the last page."""
+    require(actor.role, Action.READ, kind)
     where = _where(kind, query, actor)
     total = await Purchase.count().where(where)
     pages = max(math.ceil(total / query.per_page), 1)
@@ -188,6 +210,8 @@ async def list_purchases(kind: Kind, query: TableQuery, actor: Actor) -> TablePa
 
 async def get_row(kind: Kind, purchase_id: int, actor: Actor, number: int) -> Row | None:
     """One row as the table shows it, e.g. to swap in after a status change."""
+    if not 0 < purchase_id <= MAX_ID:
+        return None
     where = _where(kind, TableQuery(), actor) & (Purchase.id == purchase_id)
     found = await _select(where).first()
     if found is None:

@@ -1,4 +1,4 @@
-"""Writing a purchase's status event into the outbox, inside the change's transaction."""
+"""Writing a purchase's event into the outbox, inside the transaction of the change."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from purchasing.domain.actor import Actor
 from purchasing.domain.statuses import Kind, Status
 from purchasing.live import events, outbox
+from purchasing.tables import Partner
 
 
 async def write_event(
@@ -19,8 +20,12 @@ async def write_event(
     actor: Actor,
     at: datetime,
     origin_tab: str = "",
+    *,
+    deleted: bool = False,
 ) -> int:
-    """The `{kind}_purchase_status_changed` row; `old` is None for a new purchase."""
+    """The `{kind}_purchase_status_changed` row: `old` is None for a new purchase, equal to `new`
+    for an edit or a deletion."""
+    supplier = await Partner.select(Partner.name).where(Partner.id == purchase["supplier"]).first()
     data = events.payload(
         kind=kind,
         purchase_id=purchase["id"],
@@ -32,6 +37,8 @@ async def write_event(
         changed_at=at.isoformat(),
         farm_id=purchase["farm"],
         origin_tab=origin_tab[:64],
+        supplier=supplier["name"] if supplier else "",
+        deleted=deleted,
     )
     return await outbox.write(
         kind.event_type, kind.value, purchase["id"], purchase["company"], purchase["farm"], data

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from purchasing.domain import livestock
+from purchasing.domain.money import parse_int
 from purchasing.domain.statuses import Kind
 
 HEADER_FIELDS = (
@@ -86,4 +87,4 @@ class PurchaseForm:
 
     def int_value(self, name: str) -> int | None:
         text = self.values.get(name, "")
-        return int(text) if text.isdigit() else None
+        return parse_int(text)

@@ -8,12 +8,18 @@ from datetime import date
 from decimal import Decimal
 
 from purchasing.domain import livestock, units
-from purchasing.domain.money import parse_decimal, round_money
+from purchasing.domain.money import parse_decimal, parse_int, round_money, rupiah
 from purchasing.domain.statuses import Kind
 from purchasing.services.catalog import Catalog
 from purchasing.services.purchase_form import PurchaseForm
 
-MAX_AMOUNT = Decimal("1e13")
+# Bounds keep every figure, and every product of figures, inside the database's columns.
+MAX_PRICE = Decimal("1e12")  # Rp per unit, per head, or an expedition fee
+MAX_QUANTITY = Decimal(1_000_000)
+MAX_WEIGHT_G = Decimal("1e9")
+MAX_HEADS = 10_000_000
+MAX_TOTAL = Decimal("1e14")  # Rp on one line and on the whole purchase
+DECIMAL_PLACES = 4
 
 
 @dataclass(frozen=True)
@@ -96,13 +102,14 @@ class _Checker:
         if not raw:
             self.errors[key] = f"Choose a {label}."
             return None
-        if not raw.isdigit() or int(raw) not in options:
+        choice = parse_int(raw)
+        if choice is None or choice not in options:
             self.errors[key] = f"Choose a {label} from the list."
             return None
-        return int(raw)
+        return choice
 
     def decimal(
-        self, key: str, raw: str, *, positive: bool = False, at_most: Decimal = MAX_AMOUNT
+        self, key: str, raw: str, *, positive: bool = False, at_most: Decimal = MAX_PRICE
     ) -> Decimal:
         try:
             value = parse_decimal(raw)
@@ -114,16 +121,29 @@ class _Checker:
         if value < 0 or (positive and value == 0):
             self.errors[key] = "Must be more than zero." if positive else "Cannot be negative."
         elif value > at_most:
-            self.errors[key] = f"Must be at most {at_most:,}."
-        return value
+            self.errors[key] = f"Must be at most {at_most:,.0f}."
+        elif value.as_tuple().exponent < -DECIMAL_PLACES:  # type: ignore[operator]
+            self.errors[key] = f"Use at most {DECIMAL_PLACES} decimal places."
+        else:
+            return value
+        return Decimal(0)  # never computed with: the error stops the save
+
+    def total(self, key: str, amount: Decimal) -> bool:
+        """Flag a computed total too large to keep; True when it is."""
+        if amount <= MAX_TOTAL:
+            return False
+        self.errors.setdefault(key, f"The total would exceed {rupiah(MAX_TOTAL, 0)}.")
+        return True
 
     def whole(self, key: str, raw: str) -> int:
-        if not raw.isdigit() or int(raw) == 0:
+        value = parse_int(raw)
+        if not value:
             self.errors[key] = "Enter a whole number above zero."
-            return 0
-        if int(raw) > 10_000_000:
-            self.errors[key] = "Must be at most 10,000,000."
-        return int(raw)
+        elif value > MAX_HEADS:
+            self.errors[key] = f"Must be at most {MAX_HEADS:,}."
+        else:
+            return value
+        return 0
 
     def day(self, key: str, raw: str) -> date:
         try:
@@ -170,7 +190,7 @@ def validate(form: PurchaseForm, catalog: Catalog) -> CleanPurchase | None:
         goods_lines = _goods_lines(form, catalog, check, farm_id, company_id)
     if form.errors or farm_id is None or supplier_id is None or company_id is None:
         return None
-    return CleanPurchase(
+    clean = CleanPurchase(
         kind=form.kind,
         company_id=company_id,
         invoice_number=invoice_number,
@@ -185,6 +205,7 @@ def validate(form: PurchaseForm, catalog: Catalog) -> CleanPurchase | None:
         goods_lines=goods_lines,
         livestock_lines=livestock_lines,
     )
+    return None if check.total("lines", clean.grand_total) else clean
 
 
 def _goods_lines(
@@ -214,8 +235,11 @@ def _goods_lines(
             unit_id = check.choice(
                 key + "unit", raw.get("unit", ""), item.unit_values, "unit of this item"
             )
-        quantity = check.decimal(key + "quantity", raw.get("quantity", ""), positive=True)
+        quantity = check.decimal(
+            key + "quantity", raw.get("quantity", ""), positive=True, at_most=MAX_QUANTITY
+        )
         price = round_money(check.decimal(key + "price", raw.get("price", "")))
+        check.total(key + "price", quantity * price)
         if item_id is None or unit_id is None:
             continue
         pair = (flock_id, item_id, unit_id)
@@ -255,13 +279,18 @@ def _livestock_lines(form: PurchaseForm, check: _Checker) -> tuple[CleanLivestoc
         price_given = _given(check, key + "price_given", raw.get("price_given", ""))
         weight_given = _given(check, key + "weight_given", raw.get("weight_given", ""))
         price = check.decimal(key + "price", raw.get("price", ""))
-        weight = check.decimal(key + "weight", raw.get("weight", ""), positive=True)
+        weight = check.decimal(
+            key + "weight", raw.get("weight", ""), positive=True, at_most=MAX_WEIGHT_G
+        )
         tax_percent = check.decimal(
             key + "tax_percent", raw.get("tax_percent", "") or "0", at_most=Decimal(100)
         )
         if heads <= 0 or price_given is None or weight_given is None:
             continue
         price_split = livestock.price(heads, price_given, round_money(price))
+        check.total(
+            key + "price", price_split.total + livestock.tax(price_split.total, tax_percent)
+        )
         lines.append(
             CleanLivestockLine(
                 strain=strain,

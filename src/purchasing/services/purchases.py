@@ -10,6 +10,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from purchasing.db import current_engine, write_transaction
 from purchasing.domain.actor import Actor
+from purchasing.domain.permissions import Action, require
 from purchasing.domain.statuses import OPEN, Kind, Status
 from purchasing.live import outbox
 from purchasing.services.catalog import Catalog, load_catalog
@@ -21,6 +22,7 @@ from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
 
 EDITABLE = OPEN
+MAX_ID = 2**63 - 1  # the largest id either database can hold
 GOODS_TABLES: dict[Kind, type[SupplyLine] | type[FeedLine]] = {
     Kind.SUPPLY: SupplyLine,
     Kind.FEED: FeedLine,
@@ -36,6 +38,7 @@ async def create_purchase(
     origin_tab: str = "",
 ) -> int:
     """Save a new purchase as `draft` with its lines and first history row; return its id."""
+    require(actor.role, Action.CREATE, form.kind)
     clean = await _validated(form, actor, catalog)
     async with write_transaction():
         await _check_invoice_free(clean, None)
@@ -64,8 +67,13 @@ async def create_purchase(
             client_ip=client_ip[:64],
             user_agent=user_agent[:255],
         ).save()
-        created = {"id": purchase.id, "invoice_number": clean.invoice_number, "farm": clean.farm_id}
-        created["company"] = clean.company_id
+        created = {
+            "id": purchase.id,
+            "invoice_number": clean.invoice_number,
+            "farm": clean.farm_id,
+            "company": clean.company_id,
+            "supplier": clean.supplier_id,
+        }
         await write_event(clean.kind, created, None, Status.DRAFT, 1, actor, now, origin_tab)
     outbox.committed()
     return int(purchase.id)
@@ -76,6 +84,7 @@ async def update_purchase(
 ) -> int:
     """Replace an open purchase's fields and lines unless someone changed it meanwhile, and tell
     the open tables (an event with the status unchanged). Returns the new version."""
+    require(actor.role, Action.UPDATE, form.kind)
     clean = await _validated(form, actor)
     stale = "Someone changed this purchase while you were editing it."
     async with write_transaction():
@@ -103,8 +112,13 @@ async def update_purchase(
         await _delete_lines(form.kind, purchase_id)
         await _insert_lines(clean, purchase_id)
         version = int(updated[0]["version"])
-        edited = {**current, "invoice_number": clean.invoice_number, "farm": clean.farm_id}
-        edited["company"] = clean.company_id
+        edited = {
+            **current,
+            "invoice_number": clean.invoice_number,
+            "farm": clean.farm_id,
+            "company": clean.company_id,
+            "supplier": clean.supplier_id,
+        }
         await write_event(form.kind, edited, status, status, version, actor, now)
     outbox.committed()
     return version
@@ -117,6 +131,9 @@ async def find_purchase(
 
     `for_update` locks the row until the transaction ends, so concurrent writers queue on
     PostgreSQL; SQLite's write transactions already run one at a time."""
+    require(actor.role, Action.READ, kind)
+    if not 0 < purchase_id <= MAX_ID:
+        raise NotFound(f"No {kind.value} purchase {purchase_id}.")
     where = (Purchase.id == purchase_id) & (Purchase.kind == kind.value)
     clause = purchase_filter(actor)
     if clause is not None:
@@ -128,6 +145,26 @@ async def find_purchase(
     if row is None:
         raise NotFound(f"No {kind.value} purchase {purchase_id}.")
     return dict(row)
+
+
+async def delete_purchase(kind: Kind, purchase_id: int, expected_version: int, actor: Actor) -> str:
+    """Delete a draft nobody changed meanwhile (ordered purchases are cancelled, not deleted) and
+    tell the open tables; returns its invoice number."""
+    require(actor.role, Action.DELETE, kind)
+    async with write_transaction():
+        row = await find_purchase(kind, purchase_id, actor, for_update=True)
+        status = Status(row["status"])
+        if row["version"] != expected_version:
+            raise Conflict("Someone changed this purchase meanwhile; check it before deleting.")
+        if status is not Status.DRAFT:
+            raise Conflict(
+                f"Only drafts can be deleted; this purchase is {status.label}. Cancel it instead."
+            )
+        now = datetime.now(UTC)
+        await write_event(kind, row, status, status, row["version"] + 1, actor, now, deleted=True)
+        await Purchase.delete().where(Purchase.id == purchase_id)
+    outbox.committed()
+    return str(row["invoice_number"])
 
 
 async def _validated(

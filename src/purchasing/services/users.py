@@ -8,7 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
-from purchasing.services.errors import ValidationFailed
+from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.tables import AppUser, Company, Farm, UserFarm
 
 MIN_PASSWORD_LENGTH = 8
@@ -125,3 +125,14 @@ async def _farm_ids(
         else:
             ids.append(row["id"])
     return ids
+
+
+async def set_active(username: str, active: bool) -> None:
+    """Let a user log in again, or stop them: their pages and open streams stop within seconds."""
+    updated = (
+        await AppUser.update({AppUser.active: active})
+        .where(AppUser.username == username)
+        .returning(AppUser.id)
+    )
+    if not updated:
+        raise NotFound(f"There is no user {username!r}.")

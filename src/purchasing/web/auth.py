@@ -9,9 +9,12 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from purchasing.services.users import authenticate, load_actor
-from purchasing.web.responses import safe_next
+from purchasing.web.responses import client_details, safe_next
+from purchasing.web.sessions import session_id, start_new_session
+from purchasing.web.throttle import LoginThrottle
 
 LOGIN_TEMPLATE = "auth/login.html.j2"
+MAX_FIELD = 256
 
 
 class AuthController(Controller):
@@ -25,22 +28,30 @@ class AuthController(Controller):
 
     @post("/login", name="login_submit", exclude_from_auth=True)
     async def login(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        """Rate-limited per account and per address; a success starts a brand-new session."""
         form = await request.form()
-        username = str(form.get("username", "")).strip()
-        next_url = str(form.get("next", ""))
-        actor = await authenticate(username, str(form.get("password", "")))
+        username = str(form.get("username", "")).strip()[:MAX_FIELD]
+        password = str(form.get("password", ""))[:MAX_FIELD]
+        next_url = str(form.get("next", ""))[:MAX_FIELD]
+        ip, _ = client_details(request)
+        throttle: LoginThrottle = request.app.state.login_throttle
+        context = {"next": next_url, "username": username}
+        refusal = await throttle.refusal(username, ip)
+        if refusal:
+            return Template(LOGIN_TEMPLATE, context={**context, "error": refusal}, status_code=429)
+        actor = await authenticate(username, password)
         if actor is None:
-            context = {
-                "next": next_url,
-                "error": "Wrong username or password.",
-                "username": username,
-            }
-            return Template(LOGIN_TEMPLATE, context=context, status_code=401)
-        request.clear_session()
-        request.set_session({"user_id": actor.id})
+            await throttle.failed(username, ip)
+            error = "Wrong username or password."
+            return Template(LOGIN_TEMPLATE, context={**context, "error": error}, status_code=401)
+        await throttle.succeeded(username)
+        await start_new_session(request, {"user_id": actor.id})
         return Redirect(safe_next(next_url, request), status_code=303)
 
     @post("/logout", name="logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        """End the session and this process's streams of it (other processes' within seconds)."""
+        ended = session_id(request)
+        request.app.state.hub.close_streams_of(lambda owner: owner.session_id == ended)
         request.clear_session()
         return Redirect(request.app.route_reverse("login"), status_code=303)

@@ -8,27 +8,29 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from purchasing.services.errors import NotFound
+from purchasing.domain.permissions import Forbidden
+from purchasing.services.errors import NotFound, ValidationFailed
 
 log = logging.getLogger("purchasing.errors")
 TITLES = {
+    400: "Cannot show that",
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed",
 }
-MESSAGES = {
-    403: "This form has expired or was not sent by this site. Reload the page and try again.",
-    404: "There is nothing here, or it is not yours to see.",
-}
+NOT_FOUND = "There is nothing here, or it is not yours to see."
+EXPIRED_FORM = "This form has expired or was not sent by this site. Reload the page and try again."
 
 
 def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
     """Send a visitor without a session to the login page; htmx follows `HX-Redirect`."""
     login = request.app.route_reverse("login")
+    if request.url.path == request.app.route_reverse("events"):
+        return Response(content=b"", status_code=401)  # an EventSource cannot follow to a page
     if request.headers.get("hx-request"):
         return Response(content=b"", status_code=401, headers={"HX-Redirect": login})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -36,13 +38,26 @@ def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Resp
 
 
 def not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
-    return _page(request, 404, MESSAGES[404])
+    return _page(request, 404, NOT_FOUND)
+
+
+def bad_request(request: Request[Any, Any, Any], error: ValidationFailed) -> Response[Any]:
+    """Input no form catches, such as a table's query parameters."""
+    return _page(request, 400, " ".join(error.errors.values()))
+
+
+def forbidden(request: Request[Any, Any, Any], error: Forbidden) -> Response[Any]:
+    return _page(request, 403, str(error))
 
 
 def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     if isinstance(error, NotAuthorizedException):
         return to_login(request, error)
-    return _page(request, error.status_code, MESSAGES.get(error.status_code, error.detail))
+    if isinstance(error, PermissionDeniedException) and "CSRF" in error.detail:
+        return _page(request, 403, EXPIRED_FORM)
+    if error.status_code == 404:
+        return _page(request, 404, NOT_FOUND)
+    return _page(request, error.status_code, error.detail)
 
 
 def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

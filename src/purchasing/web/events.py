@@ -12,6 +12,7 @@ from purchasing.domain.actor import Actor
 from purchasing.live.hub import Hub
 from purchasing.live.stream import sse_stream
 from purchasing.settings import Settings
+from purchasing.web.sessions import session_id
 
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
@@ -22,5 +23,7 @@ async def events(request: Request[Actor, Any, Any], after: FromQuery[str | None]
     hub: Hub = request.app.state.hub
     settings: Settings = request.app.state.settings
     cursor = request.headers.get("last-event-id") or after
-    stream = sse_stream(hub, request.user, cursor, settings.retry_ms, settings.heartbeat_s)
+    stream = sse_stream(
+        hub, request.user, cursor, settings.retry_ms, settings.heartbeat_s, session_id(request)
+    )
     return Stream(stream, media_type="text/event-stream", headers=SSE_HEADERS)

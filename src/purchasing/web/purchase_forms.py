@@ -13,13 +13,14 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from purchasing.domain.actor import Actor
-from purchasing.domain.money import WIB
+from purchasing.domain.money import WIB, parse_int
 from purchasing.domain.statuses import Kind
 from purchasing.services.catalog import load_catalog
 from purchasing.services.detail import edit_form
 from purchasing.services.errors import Conflict, ValidationFailed
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import EDITABLE, create_purchase, update_purchase
+from purchasing.web.guards import CREATE, UPDATE
 from purchasing.web.purchases import provide_kind
 from purchasing.web.responses import client_details, origin_tab
 
@@ -28,12 +29,12 @@ class PurchaseFormController(Controller):
     path = "/purchases/{kind:str}"
     dependencies = {"purchase_kind": Provide(provide_kind, sync_to_thread=False)}
 
-    @get("/new", name="purchase_new")
+    @get("/new", name="purchase_new", guards=[CREATE])
     async def new(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
         today = _today()
         return await _render(request, PurchaseForm.blank(purchase_kind, today), purchase_id=None)
 
-    @post("/new", name="purchase_create")
+    @post("/new", name="purchase_create", guards=[CREATE])
     async def create(
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]
     ) -> Template | Redirect:
@@ -51,7 +52,7 @@ class PurchaseFormController(Controller):
         flash(request, "Purchase saved as Draft.", category="success")
         return _to_detail(request, purchase_kind, purchase_id)
 
-    @get("/{purchase_id:int}/edit", name="purchase_edit")
+    @get("/{purchase_id:int}/edit", name="purchase_edit", guards=[UPDATE])
     async def edit(
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template:
@@ -60,13 +61,13 @@ class PurchaseFormController(Controller):
             form.errors["form"] = f"A purchase that is {status.label} can no longer be edited."
         return await _render(request, form, purchase_id=purchase_id, version=version)
 
-    @post("/{purchase_id:int}/edit", name="purchase_update")
+    @post("/{purchase_id:int}/edit", name="purchase_update", guards=[UPDATE])
     async def update(
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template | Redirect:
         form, action = await _read(request, purchase_kind)
         raw_version = str((await request.form()).get("version", ""))
-        version = int(raw_version) if raw_version.isdigit() else 0
+        version = parse_int(raw_version) or 0
         if action != "save":
             return await _render(request, form, purchase_id=purchase_id, version=version)
         try:
@@ -91,8 +92,10 @@ async def _read(request: Request[Actor, Any, Any], kind: Kind) -> tuple[Purchase
     action = str(data.get("action", "save"))
     if action == "add_line":
         form.add_line()
-    elif action.startswith("remove_line:") and action.removeprefix("remove_line:").isdigit():
-        form.remove_line(int(action.removeprefix("remove_line:")))
+    elif action.startswith("remove_line:"):
+        index = parse_int(action.removeprefix("remove_line:"))
+        if index is not None:
+            form.remove_line(index)
     elif action != "save":
         action = "refresh"
     return form, action

@@ -14,11 +14,14 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from purchasing.domain.actor import Actor
+from purchasing.domain.money import parse_int
 from purchasing.domain.statuses import Kind, RuleError, Status
 from purchasing.services.detail import purchase_detail
-from purchasing.services.errors import NotFound
+from purchasing.services.errors import Conflict, NotFound
 from purchasing.services.listing import PAGE_SIZES, TableQuery, get_row, list_purchases
+from purchasing.services.purchases import delete_purchase
 from purchasing.services.status import StaleVersion, change_status
+from purchasing.web.guards import DELETE, READ
 from purchasing.web.responses import client_details, live_page, origin_tab, safe_next
 
 TABLE_ID = "purchase-table"
@@ -36,7 +39,7 @@ class PurchaseController(Controller):
     path = "/purchases/{kind:str}"
     dependencies = {"purchase_kind": Provide(provide_kind, sync_to_thread=False)}
 
-    @get("/", name="purchase_index")
+    @get("/", name="purchase_index", guards=[READ])
     async def index(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
         """The full page, or only its table when htmx navigates inside the table."""
         if request.htmx and request.htmx.target == TABLE_ID:
@@ -47,12 +50,12 @@ class PurchaseController(Controller):
         response.headers.update(VARY)
         return response
 
-    @get("/table", name="purchase_table")
+    @get("/table", name="purchase_table", guards=[READ])
     async def table(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
         context = await _table_context(request, purchase_kind)
         return Template("purchases/_table.html.j2", context=context)
 
-    @get("/{purchase_id:int}", name="purchase_detail")
+    @get("/{purchase_id:int}", name="purchase_detail", guards=[READ])
     async def detail(
         self,
         request: Request[Actor, Any, Any],
@@ -63,7 +66,7 @@ class PurchaseController(Controller):
         context = {"kind": purchase_kind, "detail": detail}
         return Template("purchases/detail.html.j2", context=context)
 
-    @post("/{purchase_id:int}/status", name="purchase_status")
+    @post("/{purchase_id:int}/status", name="purchase_status", guards=[READ])
     async def change(
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template | Redirect:
@@ -76,13 +79,35 @@ class PurchaseController(Controller):
             back = str(form.get("next", "")) or _referer_path(request)
             return Redirect(safe_next(back, request), status_code=303)
         number = str(form.get("number", ""))
-        row = await get_row(
-            purchase_kind, purchase_id, actor, int(number) if number.isdigit() else 0
-        )
+        row = await get_row(purchase_kind, purchase_id, actor, parse_int(number) or 0)
         if row is None:
             raise NotFound(f"No {purchase_kind.value} purchase {purchase_id}.")
         context = {"kind": purchase_kind, "row": row, "notice": {"level": level, "text": message}}
         return Template("purchases/_row.html.j2", context=context, status_code=code)
+
+    @post("/{purchase_id:int}/delete", name="purchase_delete", guards=[DELETE])
+    async def delete(
+        self,
+        request: Request[Actor, Any, Any],
+        purchase_kind: NamedDependency[Kind],
+        purchase_id: FromPath[int],
+    ) -> Redirect:
+        form = await request.form()
+        version = str(form.get("version", ""))
+        try:
+            invoice = await delete_purchase(
+                purchase_kind, purchase_id, _version(version), request.user
+            )
+        except Conflict as conflict:
+            flash(request, str(conflict), category="error")
+            url = request.app.route_reverse(
+                "purchase_detail", kind=purchase_kind.value, purchase_id=purchase_id
+            )
+            return Redirect(url, status_code=303)
+        flash(request, f"{invoice} was deleted.", category="success")
+        return Redirect(
+            request.app.route_reverse("purchase_index", kind=purchase_kind.value), status_code=303
+        )
 
 
 async def _apply_move(
@@ -94,7 +119,7 @@ async def _apply_move(
         target = Status(str(form.get("status", "")))
     except ValueError:
         return "Choose a status to move to.", "error", 422
-    if not version.isdigit():
+    if parse_int(version) is None:
         return "The form lost its version; reload the page and try again.", "error", 422
     ip, agent = client_details(request)
     try:
@@ -103,7 +128,7 @@ async def _apply_move(
             kind,
             purchase_id,
             target,
-            int(version),
+            _version(version),
             notes,
             actor,
             ip,
@@ -134,3 +159,9 @@ def _referer_path(request: Request[Any, Any, Any]) -> str:
     if referer.netloc and referer.netloc != request.url.netloc:
         return ""
     return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def _version(text: str) -> int:
+    """The version a form was rendered with; -1 (matching nothing) when it is not a number."""
+    value = parse_int(text)
+    return -1 if value is None else value

@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from purchasing.domain import money
+from purchasing.domain.permissions import Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
 from purchasing.settings import PROJECT_ROOT
@@ -15,6 +16,8 @@ TEMPLATES = PROJECT_ROOT / "templates"
 # Rule errors (422) and version conflicts (409) carry a fragment to show in place.
 HTMX_CONFIG = {
     "includeIndicatorStyles": False,
+    "allowEval": False,
+    "allowScriptTags": False,
     "historyCacheSize": 0,
     "refreshOnHistoryMiss": True,
     "selfRequestsOnly": True,
@@ -45,6 +48,12 @@ def jinja_environment(directory: Path = TEMPLATES, auto_reload: bool = False) ->
         moment=money.format_datetime,
     )
     env.globals.update(
-        Kind=Kind, Status=Status, Role=Role, kinds=list(Kind), htmx_config=HTMX_CONFIG
+        Kind=Kind,
+        Status=Status,
+        Role=Role,
+        Action=Action,
+        can=can,
+        kinds=list(Kind),
+        htmx_config=HTMX_CONFIG,
     )
     return env

@@ -1,0 +1,34 @@
+"""Route guards: the role must hold the action on the kind in the path (domain/permissions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from purchasing.domain.actor import Actor
+from purchasing.domain.permissions import Action, Forbidden, require
+from purchasing.domain.statuses import Kind
+
+
+def permits(action: Action) -> Guard:
+    def guard(connection: ASGIConnection[Any, Actor, Any, Any], _: BaseRouteHandler) -> None:
+        try:
+            kind = Kind(connection.path_params["kind"])
+        except ValueError:
+            raise NotFoundException("There is no such purchase module.") from None
+        try:
+            require(connection.user.role, action, kind)
+        except Forbidden as forbidden:
+            raise PermissionDeniedException(detail=str(forbidden)) from None
+
+    return guard
+
+
+READ = permits(Action.READ)
+CREATE = permits(Action.CREATE)
+UPDATE = permits(Action.UPDATE)
+DELETE = permits(Action.DELETE)

@@ -1,0 +1,247 @@
+"""Hostile input everywhere: named cases and generated ones. Each gets a clear answer below 500,
+and whatever is refused changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from purchasing.domain.statuses import Kind
+from purchasing.services.purchase_form import HEADER_FIELDS, LINE_FIELDS
+from purchasing.tables import Company, OutboxEvent, Partner, Purchase, StatusHistory
+from tests.conftest import HOSTILE_RESULTS
+from tests.integration.conftest import Clerk, a_purchase
+from tests.integration.forms import header, ids, valid_lines
+from tests.integration.sse import open_stream
+
+HOSTILE = [
+    "",
+    " ",
+    "x" * 5000,
+    "-1",
+    "-99999999999999999999",
+    "0",
+    "1e309",
+    "99999999999999999999999999",
+    "1.5",
+    "NaN",
+    "Infinity",
+    "0x1F",
+    "1,5",
+    "\x00",
+    "ünïcødé 🐔 ضع ꦗꦮ",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "' OR '1'='1' --",
+    "1; DROP TABLE purchase; --",
+    "../../etc/passwd",
+    "987654321",
+]
+QUERY_PARAMS = ["page", "per_page", "sort", "dir", "q", "status", "unknown"]
+RELAXED = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def record(target: str, response: httpx.Response) -> int:
+    HOSTILE_RESULTS[(target, response.status_code)] = (
+        HOSTILE_RESULTS.get((target, response.status_code), 0) + 1
+    )
+    assert response.status_code < 500, (target, response.text[:500])
+    return response.status_code
+
+
+async def state() -> tuple[int, int]:
+    """Whatever a write changes, it adds an outbox event or a history row."""
+    return await StatusHistory.count(), await OutboxEvent.count()
+
+
+async def other_company_ids() -> list[str]:
+    other = await Company.select(Company.id).order_by(Company.id, ascending=False).first()
+    partner = await Partner.select(Partner.id).where(Partner.company == other["id"]).first()
+    return [str(partner["id"])]
+
+
+async def post_form(clerk: Clerk, kind: str, ref: dict[str, int], field: str, value: str) -> None:
+    """One create with one field replaced; a refusal must leave everything as it was."""
+    data = header(ref, f"HOSTILE/{field}", **valid_lines(kind, ref))
+    data[field] = value
+    before = await state()
+    status = record(f"create {kind}", await clerk.post(f"/purchases/{kind}/new", data))
+    assert status in (303, 422)
+    if status == 422:
+        assert await state() == before
+    else:
+        await Purchase.delete().where(Purchase.invoice_number == data["invoice_number"])
+
+
+@pytest.mark.parametrize("kind", ["supply", "feed", "livestock"])
+async def test_create_forms_refuse_or_keep_every_named_hostile_value(
+    admin: Clerk, kind: str
+) -> None:
+    # Every field the form reads, straight from the form's own list.
+    fields = [*HEADER_FIELDS, *(f"lines-0-{name}" for name in LINE_FIELDS[Kind(kind)])]
+    ref = await ids()
+    for field in fields:
+        for value in [*HOSTILE, *await other_company_ids()]:
+            await post_form(admin, kind, ref, field, value)
+
+
+async def test_a_hostile_invoice_is_kept_as_typed_and_shown_escaped(admin: Clerk) -> None:
+    ref = await ids()
+    invoice = "<script>alert(1)</script>"
+    data = header(ref, invoice, **valid_lines("supply", ref))
+    response = await admin.post("/purchases/supply/new", data)
+    assert response.status_code == 303
+    stored = (
+        await Purchase.select(Purchase.invoice_number)
+        .where(Purchase.invoice_number == invoice)
+        .first()
+    )
+    assert stored is not None
+    page = (await admin.get(response.headers["location"])).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
+
+
+async def test_status_changes_answer_every_named_hostile_value(admin: Clerk) -> None:
+    p = await a_purchase("supply", "draft")
+    good = {"status": "pending", "version": str(p["version"]), "notes": "", "number": "1"}
+    for field in good:
+        for value in HOSTILE:
+            current = await Purchase.select(Purchase.version).where(Purchase.id == p["id"]).first()
+            form = {**good, "version": str(current["version"]), field: value}
+            before = await state()
+            status = record(
+                "status change",
+                await admin.post(f"/purchases/supply/{p['id']}/status", form, htmx=True),
+            )
+            assert status in (200, 409, 422)
+            if status != 200:
+                assert await state() == before
+
+
+async def test_query_parameters_answer_every_named_hostile_value(admin: Clerk) -> None:
+    before = await state()
+    for path in ("/purchases/supply", "/purchases/livestock/table"):
+        for param in QUERY_PARAMS:
+            for value in HOSTILE:
+                status = record("table query", await admin.get(path, params={param: value}))
+                assert status in (200, 400)
+    assert await state() == before
+
+
+async def test_paths_answer_every_named_hostile_value(admin: Clerk) -> None:
+    for raw in HOSTILE:
+        value = quote(raw, safe="")  # as a browser would send it
+        for path in (
+            f"/purchases/{value}",
+            f"/purchases/supply/{value}",
+            f"/purchases/feed/{value}/edit",
+        ):
+            status = record("path", await admin.get(path))
+            assert status in (200, 303, 400, 404, 405)
+
+
+async def test_login_answers_every_named_hostile_value(anonymous: Clerk) -> None:
+    await anonymous.client.get("/login")
+    for field in ("username", "password", "next"):
+        for value in HOSTILE:
+            form = {"username": "nobody", "password": "wrong-password", "next": "/"}
+            form[field] = value
+            status = record("login", await anonymous.post("/login", form))
+            assert status in (303, 401, 429)
+
+
+async def test_stream_cursors_answer_every_named_hostile_value(admin: Clerk) -> None:
+    for value in HOSTILE:
+        for via in ("query", "header"):
+            if via == "header" and not (value.isascii() and value.isprintable()):
+                continue  # not a value an HTTP header can carry
+            url, headers = (
+                ("/events", {"Last-Event-ID": value.strip()})
+                if via == "header"
+                else ("/events?after=" + quote(value, safe=""), {})
+            )
+            async with open_stream(admin.client, url, headers=headers) as stream:
+                assert record("stream cursor", stream.response) == 200
+                assert (await stream.next()).retry is not None
+
+
+@RELAXED
+@given(
+    field=st.sampled_from([*HEADER_FIELDS, "lines-0-quantity", "lines-0-price"]),
+    value=st.text(max_size=300),
+)
+async def test_generated_text_in_supply_forms(admin: Clerk, field: str, value: str) -> None:
+    await post_form(admin, "supply", await ids(), field, value.replace("\x00", ""))
+
+
+@RELAXED
+@given(
+    field=st.sampled_from(
+        ["lines-0-head_count", "lines-0-price", "lines-0-weight", "lines-0-tax_percent"]
+    ),
+    number=st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.decimals()),
+)
+async def test_generated_numbers_in_livestock_forms(admin: Clerk, field: str, number: Any) -> None:
+    await post_form(admin, "livestock", await ids(), field, str(number))
+
+
+@RELAXED
+@given(
+    params=st.dictionaries(
+        st.sampled_from(QUERY_PARAMS),
+        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=120),
+    )
+)
+async def test_generated_query_strings(admin: Clerk, params: dict[str, str]) -> None:
+    status = record("table query", await admin.get("/purchases/feed/table", params=params))
+    assert status in (200, 400)
+
+
+@RELAXED
+@given(version=st.text(max_size=40), status=st.text(max_size=40), notes=st.text(max_size=300))
+async def test_generated_status_forms(admin: Clerk, version: str, status: str, notes: str) -> None:
+    p = await a_purchase("feed", "draft")
+    form = {"status": status, "version": version, "notes": notes.replace("\x00", "")}
+    before = await state()
+    answer = record(
+        "status change", await admin.post(f"/purchases/feed/{p['id']}/status", form, htmx=True)
+    )
+    assert answer in (200, 409, 422)
+    if answer != 200:
+        assert await state() == before
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+async def test_a_supplier_named_like_a_script_stays_text_everywhere(admin: Clerk) -> None:
+    ref = await ids()
+    company = await Partner.select(Partner.company).where(Partner.id == ref["SUP01"]).first()
+    supplier = Partner(company=company["company"], kind="supplier", code="XSS", name=SCRIPT)
+    await supplier.save()
+    data = header(ref, "XSS/1", supplier=supplier.id, **valid_lines("supply", ref))
+    created = await admin.post("/purchases/supply/new", data)
+    assert created.status_code == 303
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for url in ("/purchases/supply/table?q=XSS/1", created.headers["location"]):
+        html = (await admin.get(url)).text
+        assert escaped in html, url
+        assert SCRIPT not in html, url
+    purchase = await Purchase.select().where(Purchase.invoice_number == "XSS/1").first()
+    async with open_stream(admin.client) as stream:
+        await stream.next()
+        form = {"status": "pending", "version": purchase["version"]}
+        await admin.post(f"/purchases/supply/{purchase['id']}/status", form, htmx=True)
+        frame = await stream.next_event()
+    assert "<" not in frame.data
+    assert "\\u003cscript\\u003e" in frame.data
+    assert frame.json["supplier"] == SCRIPT
+    assert SCRIPT in frame.json["message"]

@@ -1,0 +1,110 @@
+"""Sessions: a new id at login, cookie flags, idle expiry, and login attempts rate-limited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from purchasing.web.sessions import COOKIE, STORE
+from tests.integration.conftest import Clerk, LiveApp, make_app
+
+IDLE_MINUTES = 480
+
+
+def session_cookie(response: object) -> str:
+    headers = getattr(response, "headers")  # noqa: B009 - httpx and Litestar responses alike
+    found = [c for c in headers.get_list("set-cookie") if c.startswith(f"{COOKIE}=")]
+    assert len(found) == 1, found
+    return str(found[0])
+
+
+async def test_login_issues_a_new_session_id_and_forgets_the_old_one(
+    live: LiveApp, anonymous: Clerk
+) -> None:
+    store = live.app.stores.get(STORE)
+    planted = "f" * 64  # as if someone had put their session id into this browser beforehand
+    await store.set(planted, b'{"planted": true}', expires_in=600)
+    anonymous.client.cookies.set(COOKIE, planted)
+    response = await anonymous.login("admin")
+    assert response.status_code == 303
+    issued = session_cookie(response).split(";")[0].removeprefix(f"{COOKIE}=")
+    assert issued not in (planted, "", "null")
+    assert await store.get(planted) is None
+    assert await store.get(issued) is not None
+
+
+async def test_the_session_cookie_is_httponly_lax_and_expires_when_idle(anonymous: Clerk) -> None:
+    cookie = session_cookie(await anonymous.login("admin")).lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert f"max-age={IDLE_MINUTES * 60}" in cookie
+    assert "secure" not in cookie  # served over plain HTTP here
+
+
+def test_over_https_cookies_are_secure(tmp_path: Path, demo_db_file: Path) -> None:
+    app: Litestar = make_app(tmp_path, demo_db_file)
+    with TestClient(app=app, base_url="https://purchasing.example") as client:
+        client.get("/login")
+        token = client.cookies["csrftoken"]
+        response = client.post(
+            "/login",
+            data={"username": "admin", "password": "admin-demo"},
+            headers={"x-csrftoken": token},
+            follow_redirects=False,
+        )
+    assert response.status_code == 303
+    assert "secure" in session_cookie(response).lower()
+    assert all("secure" in c.lower() for c in response.headers.get_list("set-cookie"))
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_an_idle_session_expires_and_each_request_renews_it(
+    live: LiveApp, admin: Clerk
+) -> None:
+    store = live.app.stores.get(STORE)
+    session = admin.client.cookies[COOKIE]
+    data = await store.get(session)
+    assert data is not None
+    await store.set(session, data, expires_in=100)
+    assert (await admin.get("/purchases/supply")).status_code == 200
+    renewed = await store.expires_in(session)
+    assert renewed is not None
+    assert renewed > IDLE_MINUTES * 60 - 60
+    await store.set(session, data, expires_in=-1)  # as if it had been idle past the limit
+    response = await admin.get("/purchases/supply")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    "tuned", [{"login_failures_per_account": 3, "login_failures_per_ip": 100}], indirect=True
+)
+async def test_failed_logins_lock_the_account_for_a_while(tuned: LiveApp) -> None:
+    async with tuned.client() as http:
+        clerk = Clerk(http)
+        for _ in range(2):
+            assert (await clerk.login("admin", "wrong-password")).status_code == 401
+        assert (await clerk.login("admin")).status_code == 303  # a success clears the count
+        await clerk.post("/logout", {})
+        for _ in range(3):
+            assert (await clerk.login("admin", "wrong-password")).status_code == 401
+        locked = await clerk.login("admin")
+        assert locked.status_code == 429
+        assert "Too many failed logins for this account. Try again in 15 minutes." in locked.text
+        assert (await clerk.login("manager")).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "tuned", [{"login_failures_per_account": 100, "login_failures_per_ip": 3}], indirect=True
+)
+async def test_failed_logins_lock_the_address_across_accounts(tuned: LiveApp) -> None:
+    async with tuned.client() as http:
+        clerk = Clerk(http)
+        for username in ("admin", "manager", "nobody"):
+            assert (await clerk.login(username, "wrong-password")).status_code == 401
+        locked = await clerk.login("supervisor")
+        assert locked.status_code == 429
+        assert "Too many failed logins from this address." in locked.text
