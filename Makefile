@@ -39,7 +39,7 @@ unit: install-test
 	$(BIN)/pytest tests/unit
 
 integration: install-test
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/integration -n 2
 
 e2e: browser
 	$(BIN)/pytest e2e

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from e2e.pages import BROWSER_PROBLEMS
+from tests.servers import ServerProcess
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -27,7 +23,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_TIMEOUT_S = 30
 LATENCIES: list[float] = []  # click in one browser to the change in another's table, in ms
 COALESCED: list[tuple[str, int, int]] = []  # (kind, events in a burst, table refreshes they caused)
 
@@ -52,58 +47,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
 
 
-class LiveServer:
-    """`purchasing serve` in a subprocess, on a migrated and seeded database of its own."""
+class LiveServer(ServerProcess):
+    """`purchasing serve` in a subprocess, on a migrated and seeded SQLite database of its own."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = directory / "server.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{directory / 'e2e.sqlite3'}",
-            "VAR_DIR": str(directory),
-            "SECRET_KEY": "e2e-secret-key",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(directory, {"DATABASE_URL": f"sqlite:///{directory / 'e2e.sqlite3'}"})
         self.used: set[int] = set()
-
-    def command(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "purchasing", *args],
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "purchasing", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/login", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)  # polling for readiness, not waiting for an effect
-        raise RuntimeError(f"server did not start in {STARTUP_TIMEOUT_S} s:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
     def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         """Read (or, for test set-up only, write) the server's database directly."""
@@ -122,15 +71,6 @@ class LiveServer:
                 self.used.add(purchase_id)
                 return str(invoice)
         raise LookupError(f"no untouched draft {kind} purchase left")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

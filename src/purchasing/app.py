@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar, Request, get
@@ -18,12 +19,14 @@ from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
+from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from purchasing import db
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Forbidden
 from purchasing.domain.statuses import Kind
+from purchasing.live.broker import broker_from_url
 from purchasing.live.hub import Hub
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import load_actor
@@ -50,6 +53,18 @@ async def retrieve_actor(
     return await load_actor(user_id) if isinstance(user_id, int) else None
 
 
+def shared_stores(settings: Settings) -> dict[str, Store]:
+    """Sessions and login attempts: files under `var/` (enough for the workers of one machine), or
+    Redis when `STORE_URL` names it (needed once several machines serve the app)."""
+    if settings.store_url:
+        root = RedisStore.with_client(settings.store_url, namespace="purchasing")
+        return {name: root.with_namespace(name) for name in (sessions.STORE, throttle.STORE)}
+    return {
+        name: FileStore(settings.var_dir / name, create_directories=True)
+        for name in (sessions.STORE, throttle.STORE)
+    }
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = db.use_database(settings.database_url)
@@ -61,14 +76,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_backend_config=sessions.session_config(settings.session_idle_minutes),
         exclude=["^/static/"],
     )
-    stores: dict[str, Store] = {
-        sessions.STORE: FileStore(settings.var_dir / "sessions", create_directories=True),
-        throttle.STORE: FileStore(settings.var_dir / "login_attempts", create_directories=True),
-    }
+    stores = shared_stores(settings)
     hub = Hub(
         queue_limit=settings.stream_queue_limit,
         retention=settings.event_retention,
+        max_age=timedelta(hours=settings.event_max_age_hours),
+        prune_every_s=settings.prune_every_s,
         catch_up_s=settings.catch_up_s,
+        broker=broker_from_url(settings.broker_url),
     )
     guard = StreamGuard(hub, stores[sessions.STORE], settings.stream_recheck_s)
     login_throttle = throttle.LoginThrottle(
@@ -79,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     async def on_startup() -> None:
-        await db.start(engine)
+        await db.start(engine, settings.db_pool_size)
         await hub.start()
         await guard.start()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import TypeVar
 
 import click
@@ -15,7 +16,7 @@ from purchasing.services import demo, demo_data
 from purchasing.services import simulate as simulation
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import create_user, set_active
-from purchasing.settings import Settings
+from purchasing.settings import Settings, SettingsError
 
 T = TypeVar("T")
 
@@ -36,7 +37,10 @@ def _run(settings: Settings, work: Awaitable[T]) -> T:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Purchasing Live: live purchase tables for a poultry farm."""
-    ctx.obj = Settings.from_env()
+    try:
+        ctx.obj = Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
@@ -77,10 +81,31 @@ def seed_demo(settings: Settings, if_empty: bool, per_kind: int) -> None:
 @click.option("--host", default=None, help="Defaults to HOST (127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Defaults to PORT (8000).")
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1, max=64),
+    help="Worker processes on the one port; defaults to WORKERS (1). More than one needs "
+    "BROKER_URL.",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str | None, port: int | None, reload: bool) -> None:
+def serve(
+    settings: Settings, host: str | None, port: int | None, reload: bool, workers: int | None
+) -> None:
     """Serve the app with uvicorn; SIGTERM ends open event streams at once."""
-    server.serve(host or settings.host, port or settings.port, reload, settings.trusted_proxies)
+    try:
+        settings = replace(settings, workers=workers or settings.workers)
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+    if reload and settings.workers > 1:
+        raise click.UsageError("--reload runs one process; drop --workers or --reload.")
+    server.serve(
+        host or settings.host,
+        port or settings.port,
+        reload,
+        settings.trusted_proxies,
+        settings.workers,
+    )
 
 
 @main.command()

@@ -28,6 +28,18 @@ class MigrationError(RuntimeError):
     pass
 
 
+class LazyPostgresEngine(PostgresEngine):
+    """Piccolo's engine without the version check and extension set-up it runs at construction,
+    which would connect (and block for its timeout when the server is away) before the app has
+    even started; the pool opens in the app's lifespan instead."""
+
+    async def check_version(self) -> None:
+        return None
+
+    async def prep_database(self) -> None:
+        return None
+
+
 def engine_from_url(url: str) -> Engine[Any]:
     """`sqlite:///path` (relative to the working directory) or `postgres://...`."""
     scheme = urlsplit(url).scheme
@@ -36,7 +48,7 @@ def engine_from_url(url: str) -> Engine[Any]:
         path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     if scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": url})
+        return LazyPostgresEngine(config={"dsn": url}, extensions=())
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgres://, not {scheme!r}")
 
 
@@ -76,9 +88,9 @@ async def migrate() -> None:
         raise MigrationError(result.message or "migrations failed")
 
 
-async def start(engine: Engine[Any]) -> None:
+async def start(engine: Engine[Any], pool_size: int = 10) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool()
+        await engine.start_connection_pool(min_size=1, max_size=pool_size)
 
 
 async def stop(engine: Engine[Any]) -> None:

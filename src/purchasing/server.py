@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import FrameType
 
 import uvicorn
-from uvicorn.supervisors import ChangeReload
+from uvicorn.supervisors import ChangeReload, Multiprocess, multiprocess
 
 from purchasing.live.hub import RUNNING
 
@@ -21,15 +21,29 @@ class GracefulServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def serve(host: str, port: int, reload: bool = False, trusted_proxies: str = "") -> None:
+class GracefulWorker(multiprocess.Process):
+    """A worker process of `--workers N` running the graceful server."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = GracefulServer(config=self.config)
+        return self._server
+
+
+def serve(
+    host: str, port: int, reload: bool = False, trusted_proxies: str = "", workers: int = 1
+) -> None:
     """`trusted_proxies` (addresses, or `*`) may set the client address and scheme through
-    X-Forwarded-For and X-Forwarded-Proto: behind a TLS proxy, cookies are then Secure."""
+    X-Forwarded-For and X-Forwarded-Proto: behind a TLS proxy, cookies are then Secure.
+    With `workers` > 1, that many processes share the port (the broker connects them)."""
     config = uvicorn.Config(
         APP,
         factory=True,
         host=host,
         port=port,
         reload=reload,
+        workers=workers,
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
         timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
@@ -37,5 +51,9 @@ def serve(host: str, port: int, reload: bool = False, trusted_proxies: str = "")
     server = GracefulServer(config)
     if config.should_reload:
         ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()
+    elif config.workers > 1:
+        # uvicorn's supervisor builds its workers from this module-level name.
+        multiprocess.Process = GracefulWorker  # type: ignore[misc]
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
         server.run()

@@ -7,15 +7,29 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
+MAX_CATCH_UP_S = 2.0
+BROKER_SCHEMES = {"memory", "redis", "rediss", "postgres", "postgresql"}
+
+
+class SettingsError(ValueError):
+    """A setting the app cannot run with; the message says which and why."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
+    database_url: str = field(repr=False)
     secret_key: str = field(repr=False)
+    broker_url: str = field(default="memory://", repr=False)
+    store_url: str = field(default="", repr=False)
+    workers: int = 1
+    db_pool_size: int = 10
     host: str = "127.0.0.1"
     port: int = 8000
     debug: bool = False
@@ -24,6 +38,8 @@ class Settings:
     retry_ms: int = 2000
     stream_queue_limit: int = 256
     event_retention: int = 10_000
+    event_max_age_hours: float = 24.0
+    prune_every_s: float = 600.0
     catch_up_s: float = 1.0
     session_idle_minutes: int = 480
     stream_recheck_s: float = 5.0
@@ -31,6 +47,30 @@ class Settings:
     login_failures_per_ip: int = 20
     login_lockout_minutes: int = 15
     trusted_proxies: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.catch_up_s <= MAX_CATCH_UP_S:
+            raise SettingsError(
+                f"EVENT_CATCH_UP_S must be above 0 and at most {MAX_CATCH_UP_S:g} seconds: "
+                "it bounds how late an event can be when a wake-up is lost"
+            )
+        if urlsplit(self.broker_url).scheme not in BROKER_SCHEMES:
+            raise SettingsError(
+                "BROKER_URL must be memory://, redis://host:port/db or postgres://..., not "
+                f"{self.broker_url.split('://')[0]!r}"
+            )
+        if self.store_url and urlsplit(self.store_url).scheme not in {"redis", "rediss"}:
+            raise SettingsError("STORE_URL must be empty (files under VAR_DIR) or redis://...")
+        if self.workers < 1:
+            raise SettingsError("WORKERS must be at least 1")
+        if self.workers > 1 and self.broker_url.startswith("memory:"):
+            raise SettingsError(
+                f"{self.workers} workers need a broker to tell each other of changes, and "
+                "BROKER_URL is memory:// (one process only). Set BROKER_URL to redis://host:6379/0 "
+                "or to a postgres:// URL (LISTEN/NOTIFY), or run one worker."
+            )
+        if self.event_retention < 1 or self.event_max_age_hours <= 0:
+            raise SettingsError("EVENT_RETENTION and EVENT_MAX_AGE_HOURS must be positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,22 +80,35 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'purchasing.sqlite3'}",
             secret_key=env.get("SECRET_KEY") or _kept_secret(var_dir / "secret_key"),
+            broker_url=env.get("BROKER_URL") or "memory://",
+            store_url=env.get("STORE_URL", ""),
+            workers=_number(env, "WORKERS", "1", int),
+            db_pool_size=_number(env, "DB_POOL_SIZE", "10", int),
             host=env.get("HOST", "127.0.0.1"),
-            port=int(env.get("PORT", "8000")),
+            port=_number(env, "PORT", "8000", int),
             debug=env.get("DEBUG", "").lower() in TRUE_WORDS,
             var_dir=var_dir,
-            heartbeat_s=float(env.get("SSE_HEARTBEAT_S", "15")),
-            retry_ms=int(env.get("SSE_RETRY_MS", "2000")),
-            stream_queue_limit=int(env.get("SSE_QUEUE_LIMIT", "256")),
-            event_retention=int(env.get("EVENT_RETENTION", "10000")),
-            catch_up_s=float(env.get("EVENT_CATCH_UP_S", "1")),
-            session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "480")),
-            stream_recheck_s=float(env.get("STREAM_RECHECK_S", "5")),
-            login_failures_per_account=int(env.get("LOGIN_FAILURES_PER_ACCOUNT", "5")),
-            login_failures_per_ip=int(env.get("LOGIN_FAILURES_PER_IP", "20")),
-            login_lockout_minutes=int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
+            heartbeat_s=_number(env, "SSE_HEARTBEAT_S", "15", float),
+            retry_ms=_number(env, "SSE_RETRY_MS", "2000", int),
+            stream_queue_limit=_number(env, "SSE_QUEUE_LIMIT", "256", int),
+            event_retention=_number(env, "EVENT_RETENTION", "10000", int),
+            event_max_age_hours=_number(env, "EVENT_MAX_AGE_HOURS", "24", float),
+            catch_up_s=_number(env, "EVENT_CATCH_UP_S", "1", float),
+            session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", "480", int),
+            stream_recheck_s=_number(env, "STREAM_RECHECK_S", "5", float),
+            login_failures_per_account=_number(env, "LOGIN_FAILURES_PER_ACCOUNT", "5", int),
+            login_failures_per_ip=_number(env, "LOGIN_FAILURES_PER_IP", "20", int),
+            login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", "15", int),
             trusted_proxies=env.get("TRUSTED_PROXIES", ""),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type[float] | type[int]) -> Any:
+    raw = env.get(name) or default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
 
 
 def _kept_secret(path: Path) -> str:

@@ -1,9 +1,9 @@
-"""The app in-process on a fresh copy of a migrated database, and clerks to drive it."""
+"""The app in-process on a fresh copy of the demo database (on each engine), and clerks to drive
+it."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -52,11 +52,10 @@ class Clerk:
         return await self.client.post(url, data=data, headers=headers, follow_redirects=False)
 
 
-def make_app(tmp_path: Path, template: Path, **overrides: Any) -> Litestar:
-    path = tmp_path / "db.sqlite3"
-    shutil.copy(template, path)
+def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Litestar:
+    """The app on `database_url`, keeping its files under `tmp_path`."""
     settings = Settings(
-        database_url=f"sqlite:///{path}",
+        database_url=database_url,
         secret_key="test-secret-key",
         var_dir=tmp_path,
         **overrides,
@@ -65,8 +64,9 @@ def make_app(tmp_path: Path, template: Path, **overrides: Any) -> Litestar:
 
 
 @pytest.fixture
-def app(tmp_path: Path, demo_db_file: Path) -> Litestar:
-    return make_app(tmp_path, demo_db_file)
+def app(tmp_path: Path, database: str) -> Litestar:
+    """The app (not started) on this test's demo database."""
+    return make_app(tmp_path, database)
 
 
 class LiveApp:
@@ -101,16 +101,17 @@ class LiveApp:
 
 @pytest.fixture
 async def live(app: Litestar) -> AsyncIterator[LiveApp]:
+    """The app served on a free port for the length of the test."""
     async with LiveApp(app) as served:
         yield served
 
 
 @pytest.fixture
 async def tuned(
-    tmp_path: Path, demo_db_file: Path, request: pytest.FixtureRequest
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[LiveApp]:
     """A server with settings small enough to observe in a test (parametrize indirectly)."""
-    async with LiveApp(make_app(tmp_path, demo_db_file, **request.param)) as served:
+    async with LiveApp(make_app(tmp_path, database, **request.param)) as served:
         yield served
 
 

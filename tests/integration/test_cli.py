@@ -9,18 +9,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from purchasing import db
 from purchasing.cli import main
 from purchasing.services.demo_data import MAIN
 from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
 
 
 @pytest.fixture
-def env(tmp_path: Path, demo_db_file: Path) -> dict[str, str]:
-    path = tmp_path / "cli.sqlite3"
-    path.write_bytes(demo_db_file.read_bytes())
-    db.use_database(f"sqlite:///{path}")  # the assertions below read the same database
-    return {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "cli-test", "VAR_DIR": str(tmp_path)}
+def env(tmp_path: Path, database: str) -> dict[str, str]:
+    """The command's environment, on this test's demo database (which the assertions read)."""
+    return {"DATABASE_URL": database, "SECRET_KEY": "cli-test", "VAR_DIR": str(tmp_path)}
 
 
 def sync(query: Any) -> Any:
@@ -113,12 +110,8 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone(env: dict[str, str]) ->
     assert "already has data" in out
 
 
-def test_migrate_then_seed_on_a_fresh_database(tmp_path: Path) -> None:
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
-        "SECRET_KEY": "x",
-        "VAR_DIR": str(tmp_path),
-    }
+def test_migrate_then_seed_on_a_fresh_database(tmp_path: Path, blank_database: str) -> None:
+    env = {"DATABASE_URL": blank_database, "SECRET_KEY": "x", "VAR_DIR": str(tmp_path)}
     assert run(env, "migrate")[0] == 0
     code, out = run(env, "seed-demo", "--if-empty")
     assert (code, "Demo data loaded." in out) == (0, True)

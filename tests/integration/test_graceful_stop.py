@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,14 +19,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_sigterm_ends_open_streams_and_the_server_exits(tmp_path: Path, demo_db_file: Path) -> None:
-    shutil.copy(demo_db_file, tmp_path / "db.sqlite3")
+def test_sigterm_ends_open_streams_and_the_server_exits(tmp_path: Path, database: str) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "VAR_DIR": str(tmp_path),
-    }
+    env = {**os.environ, "DATABASE_URL": database, "VAR_DIR": str(tmp_path)}
     server = subprocess.Popen(
         [sys.executable, "-m", "purchasing", "serve", "--port", str(port)],
         env={**env, "SECRET_KEY": "graceful"},

@@ -179,7 +179,7 @@ async def test_stream_cursors_answer_every_named_hostile_value(admin: Clerk) -> 
     value=st.text(max_size=300),
 )
 async def test_generated_text_in_supply_forms(admin: Clerk, field: str, value: str) -> None:
-    await post_form(admin, "supply", await ids(), field, value.replace("\x00", ""))
+    await post_form(admin, "supply", await ids(), field, value)
 
 
 @RELAXED
@@ -209,7 +209,7 @@ async def test_generated_query_strings(admin: Clerk, params: dict[str, str]) -> 
 @given(version=st.text(max_size=40), status=st.text(max_size=40), notes=st.text(max_size=300))
 async def test_generated_status_forms(admin: Clerk, version: str, status: str, notes: str) -> None:
     p = await a_purchase("feed", "draft")
-    form = {"status": status, "version": version, "notes": notes.replace("\x00", "")}
+    form = {"status": status, "version": version, "notes": notes}
     before = await state()
     answer = record(
         "status change", await admin.post(f"/purchases/feed/{p['id']}/status", form, htmx=True)

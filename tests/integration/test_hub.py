@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from purchasing import db
 from purchasing.domain.statuses import Kind, Status
 from purchasing.live import outbox
 from purchasing.live.hub import Hub
@@ -18,10 +15,8 @@ from tests.integration.conftest import a_purchase
 
 
 @pytest.fixture
-async def hub(tmp_path: Path, demo_db_file: Path) -> AsyncIterator[Hub]:
-    path = tmp_path / "hub.sqlite3"
-    shutil.copy(demo_db_file, path)
-    db.use_database(f"sqlite:///{path}")
+async def hub(database: str) -> AsyncIterator[Hub]:
+    """A started hub reading this test's demo database (tables bound by `database`)."""
     started = Hub(queue_limit=8, retention=100, catch_up_s=60)
     await started.start()
     yield started

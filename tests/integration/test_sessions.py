@@ -44,8 +44,8 @@ async def test_the_session_cookie_is_httponly_lax_and_expires_when_idle(anonymou
     assert "secure" not in cookie  # served over plain HTTP here
 
 
-def test_over_https_cookies_are_secure(tmp_path: Path, demo_db_file: Path) -> None:
-    app: Litestar = make_app(tmp_path, demo_db_file)
+def test_over_https_cookies_are_secure(tmp_path: Path, database: str) -> None:
+    app: Litestar = make_app(tmp_path, database)
     with TestClient(app=app, base_url="https://purchasing.example") as client:
         client.get("/login")
         token = client.cookies["csrftoken"]

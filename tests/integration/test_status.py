@@ -8,6 +8,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from purchasing import db
+from purchasing.domain.statuses import Kind, Status
+from purchasing.services.listing import TableQuery, list_purchases
+from purchasing.services.status import StaleVersion, change_status
+from purchasing.services.users import authenticate
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
 from tests.integration.conftest import Clerk, LiveApp, a_purchase, user_id
 
@@ -88,6 +93,7 @@ async def test_without_javascript_the_change_redirects_back_with_a_message(admin
         ("supply", "arrived", "completed", "", "A note is required"),
         ("livestock", "arrived", "completed", "ok", "cannot go from Arrived to Completed"),
         ("supply", "draft", "in_coop", "", "not a status of supply"),
+        ("supply", "draft", "pending", "late\x00", "Remove the NUL character"),
     ],
 )
 async def test_rule_errors_are_shown_at_the_row_and_change_nothing(
@@ -198,6 +204,40 @@ async def test_concurrent_changes_of_one_purchase_exactly_one_wins(live: LiveApp
     ]
     assert same_move == [200] * targets.count(str(after["status"]))
     assert codes.count(409) == len(targets) - len(same_move)
+
+
+async def test_simultaneous_moves_in_the_service_see_each_other(database: str) -> None:
+    """The row lock (PostgreSQL) or the write lock (SQLite) makes the second of two simultaneous
+    moves see the first: an identical one is a duplicate, a different one a conflict."""
+    engine = db.current_engine()
+    await db.start(engine)
+    try:
+        supervisor = await authenticate("supervisor", "supervisor-demo")
+        manager = await authenticate("manager", "manager-demo")
+        assert supervisor is not None
+        assert manager is not None
+        page = await list_purchases(Kind.FEED, TableQuery(status="draft"), supervisor)
+        mine, theirs = page.rows[0], page.rows[1]
+        events_before = await OutboxEvent.count().where(OutboxEvent.purchase == mine.id)
+        same = [
+            change_status(Kind.FEED, mine.id, Status.PENDING, mine.version, "", supervisor)
+            for _ in range(2)
+        ]
+        results = await asyncio.gather(*same)
+        assert sorted(r.duplicate for r in results) == [False, True]
+        assert await OutboxEvent.count().where(OutboxEvent.purchase == mine.id) == (
+            events_before + 1
+        )
+
+        first = change_status(Kind.FEED, theirs.id, Status.PENDING, theirs.version, "", supervisor)
+        rival = change_status(Kind.FEED, theirs.id, Status.CONFIRMED, theirs.version, "", manager)
+        outcomes = await asyncio.gather(first, rival, return_exceptions=True)
+        conflicts = [o for o in outcomes if isinstance(o, StaleVersion)]
+        assert len(conflicts) == 1
+        winner = next(o for o in outcomes if not isinstance(o, BaseException))
+        assert f"it is now {winner.new_status.label}" in str(conflicts[0])
+    finally:
+        await db.stop(engine)
 
 
 @pytest.mark.parametrize(

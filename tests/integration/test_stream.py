@@ -230,8 +230,7 @@ async def test_a_slow_client_gets_a_resync_and_the_others_every_event(tuned: Liv
             frames = []
             # Bursts a reading client keeps up with, while the other reads nothing at all.
             for _ in range(300):
-                await insert_events(10, size=2000)
-                outbox.committed()
+                outbox.committed(await insert_events(10, size=2000))
                 frames += await stream.events(10)
         # The stalled stream's backlog was dropped: it holds a resync first, then only newer events.
         assert slow.frames[0].startswith(b"id: ")
@@ -257,22 +256,26 @@ async def open_unread_stream(
     return reader, writer
 
 
-async def insert_events(count: int, size: int) -> None:
-    """Committed events straight into the outbox, large enough to fill socket buffers."""
+async def insert_events(count: int, size: int) -> int:
+    """Committed events straight into the outbox, large enough to fill socket buffers, numbered
+    on from the newest as the outbox numbers them; returns the newest id."""
     padding = "x" * size
-    rows = [
-        OutboxEvent(
-            type="supply_purchase_status_changed",
-            kind="supply",
-            purchase=1,
-            company=1,
-            farm=1,
-            payload=f'{{"pad": "{padding}", "n": {n}}}',
-        )
-        for n in range(count)
-    ]
     async with write_transaction():
+        newest = await outbox.newest_id()
+        rows = [
+            OutboxEvent(
+                id=newest + n,
+                type="supply_purchase_status_changed",
+                kind="supply",
+                purchase=1,
+                company=1,
+                farm=1,
+                payload=f'{{"pad": "{padding}", "n": {n}}}',
+            )
+            for n in range(1, count + 1)
+        ]
         await OutboxEvent.insert(*rows)
+    return newest + count
 
 
 async def test_a_closed_connection_is_cleaned_up_at_once(
@@ -329,8 +332,7 @@ async def test_a_burst_larger_than_a_queue_still_reaches_a_reading_client_whole(
         start = await outbox.newest_id()
         async with open_stream(http, f"/events?after={start}") as stream:
             await stream.next()
-            await insert_events(100, size=200)
-            outbox.committed()
+            outbox.committed(await insert_events(100, size=200))
             frames = await stream.events(100)
     assert [int(f.id or 0) for f in frames] == list(range(start + 1, start + 101))
     assert tuned.app.state.hub.stats.slow_drops == 0

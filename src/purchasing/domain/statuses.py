@@ -104,6 +104,8 @@ def check_move(kind: Kind, current: Status, target: Status, role: Role, notes: s
         raise RuleError(f"Only a Supervisor or higher may set {target.label}.")
     if target.needs_note and not notes.strip():
         raise RuleError(f"A note is required to set {target.label}.")
+    if "\x00" in notes:  # PostgreSQL cannot store it in text
+        raise RuleError("Remove the NUL character from the note.")
 
 
 def _role_may(role: Role, target: Status) -> bool:

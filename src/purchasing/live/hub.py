@@ -10,13 +10,14 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from purchasing.live import outbox
+from purchasing.live.broker import Broker
 from purchasing.live.events import Event, from_row, resync_frame
 
 log = logging.getLogger("purchasing.live")
 CURSOR = re.compile(r"[0-9]{1,18}")
-PRUNE_EVERY_S = 600.0
 STOP_TIMEOUT_S = 5.0
 RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
 
@@ -86,10 +87,26 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self, *, queue_limit: int, retention: int, catch_up_s: float) -> None:
+    """Reads the outbox when a local commit or the broker says there is news, and at least
+    every `catch_up_s` in any case; every `prune_every_s` it also prunes the outbox (one
+    process at a time) to `retention` events and `max_age`."""
+
+    def __init__(
+        self,
+        *,
+        queue_limit: int,
+        retention: int,
+        catch_up_s: float,
+        max_age: timedelta = timedelta(hours=24),
+        prune_every_s: float = 600.0,
+        broker: Broker | None = None,
+    ) -> None:
         self.queue_limit = queue_limit
         self.retention = retention
+        self.max_age = max_age
+        self.prune_every_s = prune_every_s
         self.catch_up_s = catch_up_s
+        self.broker = broker or Broker()
         self.ring: deque[Event] = deque(maxlen=queue_limit * 4)
         self.last_id = 0
         self.subscribers: set[Subscriber] = set()
@@ -107,9 +124,19 @@ class Hub:
         newest = await outbox.newest_id()
         self.last_id = max(newest - self.ring.maxlen, 0) if self.ring.maxlen else newest
         await self.poll()
-        self._unlisten = outbox.on_commit(self._wake.set)
+        self._unlisten = outbox.on_commit(self._committed_here)
+        await self.broker.start(self.notify)
         self._task = asyncio.create_task(self._follow(), name="outbox-reader")
         RUNNING.add(self)
+
+    def _committed_here(self, event_id: int) -> None:
+        self._wake.set()
+        self.broker.announce(event_id)
+
+    def notify(self, event_id: int | None) -> None:
+        """The broker heard of events up to `event_id` (None: unknown, read anyway)."""
+        if event_id is None or event_id > self.last_id:
+            self._wake.set()
 
     async def stop(self) -> None:
         """End the streams, then let the reader finish the read it may be in."""
@@ -123,6 +150,7 @@ class Hub:
                 await asyncio.wait_for(self._task, STOP_TIMEOUT_S)
             except TimeoutError:
                 log.warning("outbox reader did not stop within %.0f s", STOP_TIMEOUT_S)
+        await self.broker.stop()
         RUNNING.discard(self)
 
     def close_streams(self) -> None:
@@ -142,20 +170,31 @@ class Hub:
             self._loop.call_soon_threadsafe(self.close_streams)
 
     async def _follow(self) -> None:
-        """Read new events when woken by a local commit, and on a timer for other processes."""
-        since_prune = 0.0
+        """Read new events when woken, and on the timer for wake-ups that never came."""
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + self.prune_every_s
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.catch_up_s)
             self._wake.clear()
             try:
                 await self.poll()
-                since_prune += self.catch_up_s
-                if since_prune >= PRUNE_EVERY_S:
-                    since_prune = 0.0
-                    await outbox.prune(self.retention)
+                if loop.time() >= next_prune:
+                    next_prune = loop.time() + self.prune_every_s
+                    await self.prune()
             except Exception:
                 log.exception("outbox reader failed; retrying in %.1f s", self.catch_up_s)
+
+    async def prune(self) -> int | None:
+        """Prune the outbox unless another process is at it, then forget from the replay ring
+        whatever the outbox no longer keeps, so every process answers an old cursor alike."""
+        deleted = await outbox.prune(self.retention, self.max_age)
+        if deleted:
+            log.info("pruned %d events from the outbox", deleted)
+        oldest = await outbox.oldest_id()
+        while self.ring and self.ring[0].id < oldest:
+            self.ring.popleft()
+        return deleted
 
     async def poll(self) -> int:
         """Read every committed event after the last one seen, dispatch it, return the newest id.

@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
-from purchasing.db import current_engine
+from purchasing.db import current_engine, write_transaction
 from purchasing.tables import OutboxEvent
 
-# Serialises outbox inserts on PostgreSQL until commit, so ids become visible in commit order.
-# SQLite needs nothing: its write transactions already run one at a time.
+# Serialises outbox inserts on PostgreSQL until commit, so ids become visible in commit order and
+# each id is the previous one plus one, even when a transaction rolls back. SQLite needs no lock:
+# its write transactions already run one at a time.
 OUTBOX_LOCK = 0x0B0C5
-_listeners: list[Callable[[], None]] = []
+# Taken with try-lock by whichever process prunes; the others skip that round.
+PRUNE_LOCK = 0x0B0C6
+_listeners: list[Callable[[int], None]] = []
 
 
-def on_commit(listener: Callable[[], None]) -> Callable[[], None]:
-    """Call `listener` after any outbox write commits in this process; returns an unsubscriber."""
+def on_commit(listener: Callable[[int], None]) -> Callable[[], None]:
+    """Call `listener(event_id)` after an outbox write commits in this process; returns an
+    unsubscriber."""
     _listeners.append(listener)
     return lambda: _listeners.remove(listener)
 
 
-def committed() -> None:
+def committed(event_id: int) -> None:
     for listener in list(_listeners):
-        listener()
+        listener(event_id)
+
+
+def _on_postgres() -> bool:
+    return isinstance(current_engine(), PostgresEngine)
 
 
 async def write(
@@ -37,11 +45,16 @@ async def write(
     farm_id: int,
     data: dict[str, Any],
 ) -> int:
-    """Insert one event; call inside the transaction of the change it describes."""
-    if isinstance(current_engine(), PostgresEngine):
+    """Insert one event; call inside the (write) transaction of the change it describes.
+
+    The id is the newest plus one, taken under the outbox lock, not from a sequence: a sequence
+    leaves a gap for every rolled-back transaction, and readers could not tell a gap from an event
+    still to commit."""
+    if _on_postgres():
         await OutboxEvent.raw("SELECT pg_advisory_xact_lock({})", OUTBOX_LOCK)
     rows = await OutboxEvent.insert(
         OutboxEvent(
+            id=await newest_id() + 1,
             type=event_type,
             kind=kind,
             purchase=purchase_id,
@@ -80,8 +93,20 @@ async def oldest_id() -> int:
     return int(row["id"]) if row else 0
 
 
-async def prune(keep: int) -> None:
-    """Forget all but the newest `keep` events; older cursors then get a resync."""
-    newest = await newest_id()
-    if newest > keep:
-        await OutboxEvent.delete().where(OutboxEvent.id <= newest - keep)
+async def prune(keep: int, max_age: timedelta) -> int | None:
+    """Forget events beyond the newest `keep` or older than `max_age`; older cursors then get a
+    resync. The newest event always stays, so ids go on from it. One process at a time: returns
+    how many were deleted, or None when another process is pruning."""
+    async with write_transaction():
+        if _on_postgres():
+            rows = await OutboxEvent.raw("SELECT pg_try_advisory_xact_lock({}) AS got", PRUNE_LOCK)
+            if not rows[0]["got"]:
+                return None
+        newest = await newest_id()
+        too_old = OutboxEvent.created_at < datetime.now(UTC) - max_age
+        deleted = (
+            await OutboxEvent.delete()
+            .where((OutboxEvent.id < newest) & ((OutboxEvent.id <= newest - keep) | too_old))
+            .returning(OutboxEvent.id)
+        )
+        return len(deleted)

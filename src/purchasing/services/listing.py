@@ -70,6 +70,8 @@ class TableQuery:
         q = params.get("q", "").strip()
         if len(q) > MAX_QUERY_LENGTH:
             errors["q"] = f"Search for at most {MAX_QUERY_LENGTH} characters."
+        elif "\x00" in q:  # PostgreSQL refuses it even as a query parameter
+            errors["q"] = "The search cannot contain a NUL character."
         if errors:
             raise ValidationFailed(errors)
         return cls(

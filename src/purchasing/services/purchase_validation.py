@@ -96,6 +96,8 @@ class _Checker:
             self.errors[key] = f"Enter the {label}."
         elif len(raw) > max_length:
             self.errors[key] = f"Use at most {max_length} characters."
+        elif "\x00" in raw:  # PostgreSQL cannot store it in text
+            self.errors[key] = "Remove the NUL character."
         return raw
 
     def choice(self, key: str, raw: str, options: Mapping[int, object], label: str) -> int | None:

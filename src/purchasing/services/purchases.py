@@ -74,8 +74,10 @@ async def create_purchase(
             "company": clean.company_id,
             "supplier": clean.supplier_id,
         }
-        await write_event(clean.kind, created, None, Status.DRAFT, 1, actor, now, origin_tab)
-    outbox.committed()
+        event_id = await write_event(
+            clean.kind, created, None, Status.DRAFT, 1, actor, now, origin_tab
+        )
+    outbox.committed(event_id)
     return int(purchase.id)
 
 
@@ -119,8 +121,8 @@ async def update_purchase(
             "company": clean.company_id,
             "supplier": clean.supplier_id,
         }
-        await write_event(form.kind, edited, status, status, version, actor, now)
-    outbox.committed()
+        event_id = await write_event(form.kind, edited, status, status, version, actor, now)
+    outbox.committed(event_id)
     return version
 
 
@@ -161,9 +163,11 @@ async def delete_purchase(kind: Kind, purchase_id: int, expected_version: int, a
                 f"Only drafts can be deleted; this purchase is {status.label}. Cancel it instead."
             )
         now = datetime.now(UTC)
-        await write_event(kind, row, status, status, row["version"] + 1, actor, now, deleted=True)
+        event_id = await write_event(
+            kind, row, status, status, row["version"] + 1, actor, now, deleted=True
+        )
         await Purchase.delete().where(Purchase.id == purchase_id)
-    outbox.committed()
+    outbox.committed(event_id)
     return str(row["invoice_number"])
 
 

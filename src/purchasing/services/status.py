@@ -110,7 +110,7 @@ async def change_status(
         event_id = await write_event(
             kind, row, current, new_status, version, actor, now, origin_tab
         )
-    outbox.committed()
+    outbox.committed(event_id)
     return _result(kind, row, current, new_status, version, now, actor, event_id)
 
 

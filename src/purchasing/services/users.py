@@ -59,11 +59,11 @@ async def create_user(
 
 async def authenticate(username: str, password: str) -> Actor | None:
     """The active user with this username and password, else None."""
-    row = (
-        await AppUser.select(AppUser.id, AppUser.password_hash, AppUser.active)
-        .where(AppUser.username == username)
-        .first()
+    query = AppUser.select(AppUser.id, AppUser.password_hash, AppUser.active).where(
+        AppUser.username == username
     )
+    # No username holds a NUL, and PostgreSQL refuses one even as a query parameter.
+    row = None if "\x00" in username else await query.first()
     stored = row["password_hash"] if row else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)

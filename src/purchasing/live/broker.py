@@ -1,0 +1,302 @@
+"""Wake-ups between processes. The outbox holds the events; a broker only says "new events up to N".
+
+`memory://` (the default) crosses no process: a local commit wakes the local reader directly.
+`redis://host:port/db` uses Redis pub/sub; `postgres://...` uses PostgreSQL LISTEN/NOTIFY.
+
+A lost wake-up loses nothing, because every reader also catches up from the outbox on a timer. When
+the broker is unreachable that is logged once, the readers go on catching up on the timer, and the
+broker reconnects by itself, logging when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import redis.asyncio as redis
+
+log = logging.getLogger("purchasing.broker")
+CHANNEL = "purchasing_outbox"
+RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+CONNECT_TIMEOUT_S = 2.0
+# How often an idle LISTEN connection is checked, so a silently dead one is noticed.
+KEEPALIVE_S = 5.0
+
+# Called with the newest event id a broker heard of, or None for "catch up now".
+Wake = Callable[[int | None], None]
+
+
+@dataclass
+class BrokerStats:
+    announced: int = 0
+    heard: int = 0
+    outages: int = 0
+
+
+def where(url: str) -> str:
+    """The URL without credentials, for logs and messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+
+
+class Broker:
+    """The in-process default: nothing crosses processes, so there is nothing to send."""
+
+    crosses_processes = False
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
+        self.stats = BrokerStats()
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    async def start(self, wake: Wake) -> None:
+        return None
+
+    def announce(self, event_id: int) -> None:
+        """Tell the other processes that events up to `event_id` are committed."""
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class NetworkBroker(Broker):
+    """Keeps one listening connection up (reconnecting with back-off) and announces from a
+    separate task, newest id only, so a burst of commits costs one message and a slow broker never
+    holds up a request."""
+
+    crosses_processes = True
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._wake: Wake = lambda _: None
+        self._pending = 0
+        self._announcing = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._down_since: float | None = None
+        self._listening = False
+        self._announce_failing = False
+
+    @property
+    def connected(self) -> bool:
+        return self._listening
+
+    async def start(self, wake: Wake) -> None:
+        self._wake = wake
+        self._tasks = [
+            asyncio.create_task(self._listen_forever(), name="broker-listener"),
+            asyncio.create_task(self._announce_forever(), name="broker-announcer"),
+        ]
+
+    def announce(self, event_id: int) -> None:
+        self._pending = max(self._pending, event_id)
+        self._announcing.set()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close()
+
+    async def _listen_forever(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._listen(self._listening_again)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # A connection that worked retries at once; one that never came up backs off.
+                failures = 0 if self._listening else failures + 1
+                self._lost(error)
+            await asyncio.sleep(RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)])
+
+    def _listening_again(self) -> None:
+        """Subscribed: whatever was announced while we were away is read from the outbox now."""
+        self._listening = True
+        if self._down_since is not None:
+            log.warning(
+                "broker %s reachable again after %.1f s; live wake-ups resume",
+                where(self.url),
+                time.monotonic() - self._down_since,
+            )
+            self._down_since = None
+        self._wake(None)
+
+    def _lost(self, error: BaseException) -> None:
+        self._listening = False
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            self.stats.outages += 1
+            log.warning(
+                "broker %s unreachable (%s); catching up from the outbox on the timer until it "
+                "returns",
+                where(self.url),
+                _describe(error),
+            )
+
+    def _heard(self, payload: Any) -> None:
+        self.stats.heard += 1
+        try:
+            self._wake(int(payload))
+        except (TypeError, ValueError):
+            self._wake(None)
+
+    async def _announce_forever(self) -> None:
+        while True:
+            await self._announcing.wait()
+            self._announcing.clear()
+            try:
+                await self._publish(self._pending)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not self._announce_failing:
+                    log.warning(
+                        "could not announce event %d through %s (%s); other processes will "
+                        "catch up on their timer",
+                        self._pending,
+                        where(self.url),
+                        _describe(error),
+                    )
+                self._announce_failing = True
+                await self._reset_publisher()
+            else:
+                self.stats.announced += 1
+                self._announce_failing = False
+
+    async def _listen(self, subscribed: Callable[[], None]) -> None:
+        """Subscribe, call `subscribed`, then pass each message to `_heard` until the connection
+        fails (raise)."""
+        raise NotImplementedError
+
+    async def _publish(self, event_id: int) -> None:
+        raise NotImplementedError
+
+    async def _reset_publisher(self) -> None:
+        return None
+
+    async def _close(self) -> None:
+        return None
+
+
+class RedisBroker(NetworkBroker):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._publisher = self._client()
+
+    def _client(self) -> redis.Redis:
+        return redis.Redis.from_url(
+            self.url,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=CONNECT_TIMEOUT_S,
+            health_check_interval=int(KEEPALIVE_S),
+        )
+
+    async def _listen(self, subscribed: Callable[[], None]) -> None:
+        client = redis.Redis.from_url(
+            self.url,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_keepalive=True,
+            health_check_interval=int(KEEPALIVE_S),
+        )
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(CHANNEL)
+            subscribed()
+            while True:
+                message = await pubsub.get_message(timeout=KEEPALIVE_S)
+                if message is None:
+                    await pubsub.ping()
+                elif message["type"] == "message":
+                    self._heard(message["data"])
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def _publish(self, event_id: int) -> None:
+        await self._publisher.publish(CHANNEL, event_id)
+
+    async def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._publisher.aclose()
+
+
+class PostgresBroker(NetworkBroker):
+    """LISTEN on a connection of its own (named `purchasing-broker` in pg_stat_activity)."""
+
+    APPLICATION_NAME = "purchasing-broker"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._publisher: asyncpg.Connection[Any] | None = None
+
+    async def _connect(self) -> asyncpg.Connection[Any]:
+        return await asyncpg.connect(
+            self.url,
+            timeout=CONNECT_TIMEOUT_S,
+            server_settings={"application_name": self.APPLICATION_NAME},
+        )
+
+    async def _listen(self, subscribed: Callable[[], None]) -> None:
+        connection = await self._connect()
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _: lost.set())
+        try:
+            await connection.add_listener(CHANNEL, lambda *args: self._heard(args[-1]))
+            subscribed()
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), KEEPALIVE_S)
+                if not lost.is_set():
+                    await connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_S)
+            raise ConnectionError("the LISTEN connection was closed")
+        finally:
+            if not connection.is_closed():
+                connection.terminate()
+
+    async def _publish(self, event_id: int) -> None:
+        if self._publisher is None or self._publisher.is_closed():
+            self._publisher = await self._connect()
+        await self._publisher.execute(
+            "SELECT pg_notify($1, $2)", CHANNEL, str(event_id), timeout=CONNECT_TIMEOUT_S
+        )
+
+    async def _reset_publisher(self) -> None:
+        if self._publisher is not None:
+            self._publisher.terminate()
+            self._publisher = None
+
+    async def _close(self) -> None:
+        await self._reset_publisher()
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+def broker_from_url(url: str) -> Broker:
+    scheme = urlsplit(url).scheme
+    if scheme == "memory":
+        return Broker(url)
+    if scheme in {"redis", "rediss"}:
+        return RedisBroker(url)
+    if scheme in {"postgres", "postgresql"}:
+        return PostgresBroker(url)
+    raise ValueError(
+        f"BROKER_URL must start with memory://, redis:// or postgres://, not {scheme!r}"
+    )

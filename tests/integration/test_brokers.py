@@ -1,0 +1,125 @@
+"""The brokers that wake other processes: Redis pub/sub and PostgreSQL LISTEN/NOTIFY, including
+their outages. A broker only says "events up to N are committed"; the outbox stays the truth."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from purchasing.live.broker import Broker, PostgresBroker, RedisBroker, broker_from_url
+from tests.integration.sse import eventually
+from tests.servers import POSTGRES_URL, private_redis, shared_redis, throwaway_database
+
+
+class Heard:
+    """What a broker passed on to its reader."""
+
+    def __init__(self) -> None:
+        self.ids: list[int | None] = []
+
+    def __call__(self, event_id: int | None) -> None:
+        self.ids.append(event_id)
+
+    def newest(self) -> int:
+        return max((i for i in self.ids if i is not None), default=0)
+
+
+@asynccontextmanager
+async def running(url: str) -> AsyncIterator[tuple[Broker, Heard]]:
+    broker, heard = broker_from_url(url), Heard()
+    await broker.start(heard)
+    try:
+        await eventually(lambda: broker.connected)
+        yield broker, heard
+    finally:
+        await broker.stop()
+
+
+@pytest.fixture(params=["redis", "postgres"])
+async def broker_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    if request.param == "redis":
+        yield shared_redis()
+    else:
+        async with throwaway_database() as url:  # LISTEN channels are per database
+            yield url
+
+
+async def test_an_announcement_reaches_every_other_process(broker_url: str) -> None:
+    async with running(broker_url) as (a, heard_a), running(broker_url) as (_, heard_b):
+        heard_b.ids.clear()  # the "catch up now" each gets on subscribing
+        a.announce(41)
+        await eventually(lambda: heard_b.newest() == 41)
+        await eventually(lambda: heard_a.newest() == 41)
+
+
+async def test_a_burst_of_commits_ends_with_the_newest_id(broker_url: str) -> None:
+    async with running(broker_url) as (a, _), running(broker_url) as (_, heard_b):
+        for event_id in range(1, 201):
+            a.announce(event_id)
+        await eventually(lambda: heard_b.newest() == 200)
+        assert all(i is None or 1 <= i <= 200 for i in heard_b.ids)
+        # Announcements are coalesced to the newest id, so a burst costs far fewer messages.
+        assert a.stats.announced < 200
+
+
+def test_unknown_broker_urls_are_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="memory://, redis:// or postgres://"):
+        broker_from_url("kafka://127.0.0.1:9092")
+    assert isinstance(broker_from_url("redis://127.0.0.1:6379/0"), RedisBroker)
+    assert isinstance(broker_from_url("postgres://u@h/db"), PostgresBroker)
+    assert not broker_from_url("memory://").crosses_processes
+
+
+def outage_logged(caplog: pytest.LogCaptureFixture, words: str) -> Callable[[], bool]:
+    return lambda: any(words in record.getMessage() for record in caplog.records)
+
+
+async def test_a_redis_outage_is_logged_and_the_broker_comes_back_by_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="purchasing.broker")
+    with private_redis(tmp_path) as server:
+        async with running(server.url) as (a, _), running(server.url) as (b, heard_b):
+            server.stop()
+            await eventually(outage_logged(caplog, "unreachable"))
+            await eventually(lambda: not b.connected)
+            a.announce(7)  # lost: the readers' timer covers it
+            await eventually(outage_logged(caplog, "could not announce event 7"))
+
+            heard_b.ids.clear()
+            server.start()
+            await eventually(outage_logged(caplog, "reachable again"), wait_s=20)
+            await eventually(lambda: b.connected)
+            # Back: the reader is told to catch up at once, and announcements flow again.
+            assert None in heard_b.ids
+            a.announce(8)
+            await eventually(lambda: heard_b.newest() == 8)
+    assert b.stats.outages == 1
+
+
+async def test_a_killed_listen_connection_is_logged_and_reopened(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="purchasing.broker")
+    async with throwaway_database() as url, running(url) as (a, _), running(url) as (b, heard_b):
+        admin = await asyncpg.connect(POSTGRES_URL)
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND datname = $2",
+                PostgresBroker.APPLICATION_NAME,
+                url.rsplit("/", 1)[1],
+            )
+        finally:
+            await admin.close()
+        assert killed >= 2  # both brokers' LISTEN connections (and maybe a publisher)
+        await eventually(outage_logged(caplog, "unreachable"))
+        await eventually(outage_logged(caplog, "reachable again"), wait_s=20)
+        await eventually(lambda: a.connected and b.connected)
+        a.announce(9)
+        await eventually(lambda: heard_b.newest() == 9)

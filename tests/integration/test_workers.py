@@ -1,0 +1,87 @@
+"""`purchasing serve --workers N`: N processes on one port, told of each other's changes by the
+broker; refused with the in-process broker."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from purchasing import db
+from tests.integration.conftest import Clerk, a_purchase
+from tests.integration.sse import open_stream
+from tests.integration.test_stream import move
+from tests.servers import PURCHASING, ServerProcess, shared_redis
+
+WORKERS = 3
+PAGES = 9
+
+
+def test_several_workers_with_the_in_process_broker_are_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*PURCHASING, "serve", "--workers", "2"],
+        env={**os.environ, "VAR_DIR": str(tmp_path), "BROKER_URL": "memory://"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "2 workers need a broker" in result.stderr
+    assert "BROKER_URL" in result.stderr
+
+
+@pytest.fixture
+async def workers(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]:
+    """`serve --workers 3` on this test's demo database, the machine's Redis as broker."""
+    server = ServerProcess(
+        tmp_path,
+        {"DATABASE_URL": database, "BROKER_URL": shared_redis(), "EVENT_CATCH_UP_S": "2"},
+    )
+    server.start("--workers", str(WORKERS))
+    engine = db.current_engine()
+    await db.start(engine)
+    try:
+        yield server
+    finally:
+        server.stop()
+        await db.stop(engine)
+
+
+async def test_every_page_hears_every_change_whichever_worker_holds_it(
+    workers: ServerProcess,
+) -> None:
+    async with AsyncExitStack() as stack:
+        pages = []
+        for _ in range(PAGES):
+            client = await stack.enter_async_context(httpx.AsyncClient(base_url=workers.url))
+            viewer = Clerk(client)
+            assert (await viewer.login("supervisor")).status_code == 303
+            pages.append(await stack.enter_async_context(open_stream(client)))
+        changer = Clerk(await stack.enter_async_context(httpx.AsyncClient(base_url=workers.url)))
+        await changer.login("admin")
+        purchase = await a_purchase("supply", "draft")
+        for status in ("pending", "confirmed"):
+            assert (await move(changer, "supply", purchase["id"], status)).status_code == 200
+        for page in pages:
+            frames = await page.events(2)
+            assert [f.json["new_status"] for f in frames] == ["pending", "confirmed"]
+    started = re.findall(r"Started server process \[(\d+)\]", workers.log())
+    assert len(set(started)) == WORKERS
+
+
+async def test_sigterm_ends_every_worker_and_its_streams(workers: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=workers.url) as client:
+        await Clerk(client).login("supervisor")
+        async with open_stream(client) as page:
+            await page.next()  # the stream is open
+            assert workers.process is not None
+            workers.process.send_signal(signal.SIGTERM)
+            assert workers.process.wait(timeout=20) == 0
+            await page.ended.wait()

@@ -1,0 +1,217 @@
+"""The real servers some tests need: PostgreSQL and Redis on this machine, a private Redis to stop.
+
+A missing server skips those tests on a developer's machine and fails them under `CI=true`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+import redis
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+T = TypeVar("T")
+
+
+def missing(what: str, error: object) -> None:
+    """Fail under CI, where every server must be present; skip elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required in CI and unavailable: {error}")
+    pytest.skip(f"{what} unavailable: {error}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def database_url(name: str) -> str:
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+
+
+async def create_database(template: str | None = None) -> str:
+    """A new PostgreSQL database (a copy of `template` if given); returns its URL."""
+    try:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        missing(f"PostgreSQL at {POSTGRES_URL}", error)
+        raise
+    name = f"purchasing_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    finally:
+        await admin.close()
+    return database_url(name)
+
+
+async def drop_database(url: str) -> None:
+    admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def throwaway_database(template: str | None = None) -> AsyncIterator[str]:
+    """A new PostgreSQL database for the length of the block."""
+    url = await create_database(template)
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` on an event loop of its own in another thread, for synchronous tests such as
+    Playwright's, whose thread must not start a loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+def shared_redis() -> str:
+    """The machine's Redis, for tests that only publish and subscribe."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        missing(f"Redis at {REDIS_URL}", error)
+    return REDIS_URL
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, so that it can be stopped and restarted
+    without disturbing anyone else."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            missing("redis-server (to run a private Redis)", "not on PATH")
+        self.port = free_port()
+        self.workdir = workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert self.binary is not None
+        options = ["--bind", "127.0.0.1", "--port", str(self.port), "--save", ""]
+        options += ["--appendonly", "no", "--dir", str(self.workdir)]
+        self.process = subprocess.Popen([self.binary, *options], stdout=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("redis-server exited at start") from None
+                time.sleep(0.05)  # polling for readiness
+        raise RuntimeError("redis-server did not answer")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@contextmanager
+def private_redis(workdir: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+PURCHASING = [sys.executable, "-m", "purchasing"]
+
+
+class ServerProcess:
+    """`purchasing serve` in a subprocess of its own, its output in `<name>.log`."""
+
+    STARTUP_TIMEOUT_S = 30
+
+    def __init__(self, directory: Path, env: dict[str, str], name: str = "server") -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = directory / f"{name}.log"
+        self.env = {
+            **os.environ,
+            "VAR_DIR": str(directory),
+            "SECRET_KEY": "test-secret-key",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self, *args: str) -> None:
+        subprocess.run(
+            [*PURCHASING, *args],
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self, *serve_args: str) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "purchasing",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    *serve_args,
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + self.STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/login", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)  # polling for readiness, not waiting for an effect
+        raise RuntimeError(f"server did not start in {self.STARTUP_TIMEOUT_S} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        """SIGTERM, as a process manager stops it."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: the process vanishes without a word, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -1,0 +1,73 @@
+"""Settings refuse what the app cannot run with, saying which setting and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from purchasing import db
+from purchasing.settings import Settings, SettingsError
+
+BASE = {"DATABASE_URL": "sqlite:///x.sqlite3", "SECRET_KEY": "k", "VAR_DIR": "var"}
+
+
+def settings(**env: str) -> Settings:
+    return Settings.from_env({**BASE, **env})
+
+
+def test_defaults_are_one_process_with_the_in_process_broker() -> None:
+    made = settings()
+    assert made.broker_url == "memory://"
+    assert made.workers == 1
+    assert made.store_url == ""
+    assert made.event_max_age_hours == 24
+    assert made.catch_up_s == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EVENT_CATCH_UP_S": "5"}, "EVENT_CATCH_UP_S must be above 0 and at most 2"),
+        ({"EVENT_CATCH_UP_S": "0"}, "EVENT_CATCH_UP_S must be above 0"),
+        ({"EVENT_CATCH_UP_S": "soon"}, "EVENT_CATCH_UP_S must be a number, not 'soon'"),
+        ({"WORKERS": "4"}, "4 workers need a broker"),
+        ({"WORKERS": "0"}, "WORKERS must be at least 1"),
+        ({"BROKER_URL": "kafka://h:9092"}, "BROKER_URL must be memory://, redis://"),
+        ({"STORE_URL": "memcached://h"}, "STORE_URL must be empty"),
+        ({"EVENT_MAX_AGE_HOURS": "-1"}, "EVENT_MAX_AGE_HOURS must be positive"),
+        ({"PORT": "eighty"}, "PORT must be a number"),
+    ],
+)
+def test_unusable_settings_are_refused_with_a_clear_message(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        settings(**env)
+
+
+@pytest.mark.parametrize("broker", ["redis://127.0.0.1:6379/0", "postgres://u@h/db"])
+def test_several_workers_run_with_a_broker(broker: str) -> None:
+    assert settings(WORKERS="4", BROKER_URL=broker).workers == 4
+
+
+def test_urls_with_credentials_stay_out_of_the_settings_repr() -> None:
+    made = settings(DATABASE_URL="postgres://u:hunter2@h/db", BROKER_URL="redis://:hunter2@h")
+    assert "hunter2" not in repr(made)
+
+
+def test_a_postgres_engine_does_not_connect_until_the_app_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Piccolo's engine would check the server version at construction, blocking an import or a
+    test on an unreachable server; ours connects only when the pool opens in the lifespan."""
+    attempts: list[Any] = []
+
+    async def connect(*args: Any, **kwargs: Any) -> None:
+        attempts.append(args)
+        raise OSError("no server here")
+
+    monkeypatch.setattr("asyncpg.connect", connect)
+    engine = db.engine_from_url("postgres://nobody@127.0.0.1:1/nothing")
+    assert isinstance(engine, db.PostgresEngine)
+    assert attempts == []
