@@ -34,6 +34,7 @@ from purchasing.settings import Settings
 from purchasing.web import errors, sessions, throttle
 from purchasing.web.auth import AuthController
 from purchasing.web.events import events
+from purchasing.web.health import health
 from purchasing.web.purchase_forms import PurchaseFormController
 from purchasing.web.purchases import PurchaseController
 from purchasing.web.security import add_security_headers
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=timedelta(hours=settings.event_max_age_hours),
         prune_every_s=settings.prune_every_s,
         catch_up_s=settings.catch_up_s,
+        heartbeat_s=settings.heartbeat_s,
         broker=broker_from_url(settings.broker_url),
     )
     guard = StreamGuard(hub, stores[sessions.STORE], settings.stream_recheck_s)
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PurchaseController,
             PurchaseFormController,
             events,
+            health,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         request_class=HTMXRequest,

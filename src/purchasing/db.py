@@ -90,7 +90,13 @@ async def migrate() -> None:
 
 async def start(engine: Engine[Any], pool_size: int = 10) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=pool_size)
+        # The outbox hands out ids as "newest + 1" under a lock, which needs each statement to
+        # see what committed before it: READ COMMITTED, whatever the server's default.
+        await engine.start_connection_pool(
+            min_size=1,
+            max_size=pool_size,
+            server_settings={"default_transaction_isolation": "read committed"},
+        )
 
 
 async def stop(engine: Engine[Any]) -> None:

@@ -52,7 +52,8 @@ def serve(
     if config.should_reload:
         ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()
     elif config.workers > 1:
-        # uvicorn's supervisor builds its workers from this module-level name.
+        # uvicorn's supervisor builds its workers from this module-level name (a private detail:
+        # pyproject pins uvicorn's minor version, and tests/integration/test_workers.py checks).
         multiprocess.Process = GracefulWorker  # type: ignore[misc]
         Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:

@@ -15,6 +15,7 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
 MAX_CATCH_UP_S = 2.0
+MAX_AGE_HOURS = 24 * 365
 BROKER_SCHEMES = {"memory", "redis", "rediss", "postgres", "postgresql"}
 
 
@@ -57,7 +58,7 @@ class Settings:
         if urlsplit(self.broker_url).scheme not in BROKER_SCHEMES:
             raise SettingsError(
                 "BROKER_URL must be memory://, redis://host:port/db or postgres://..., not "
-                f"{self.broker_url.split('://')[0]!r}"
+                f"{urlsplit(self.broker_url).scheme or 'a URL without a scheme'!r}"
             )
         if self.store_url and urlsplit(self.store_url).scheme not in {"redis", "rediss"}:
             raise SettingsError("STORE_URL must be empty (files under VAR_DIR) or redis://...")
@@ -69,8 +70,13 @@ class Settings:
                 "BROKER_URL is memory:// (one process only). Set BROKER_URL to redis://host:6379/0 "
                 "or to a postgres:// URL (LISTEN/NOTIFY), or run one worker."
             )
-        if self.event_retention < 1 or self.event_max_age_hours <= 0:
-            raise SettingsError("EVENT_RETENTION and EVENT_MAX_AGE_HOURS must be positive")
+        if self.event_retention < 1 or not 0 < self.event_max_age_hours <= MAX_AGE_HOURS:
+            raise SettingsError(
+                f"EVENT_RETENTION must be positive and EVENT_MAX_AGE_HOURS between 0 and "
+                f"{MAX_AGE_HOURS}"
+            )
+        if self.db_pool_size < 1:
+            raise SettingsError("DB_POOL_SIZE must be at least 1")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -144,6 +144,10 @@ async def test_a_change_on_one_process_reaches_a_page_on_the_other_and_survives_
             for purchase_id in ids[:MEASURED_CHANGES]
         ]
     last_seen, delays = seen[-1][0], [delay for _, delay in seen]
+    # B heard of A's changes through the broker, not only through its catch-up timer.
+    broker_b = (await watcher.client.get("/health")).json()["broker"]
+    assert broker_b["connected"]
+    assert broker_b["heard"] >= MEASURED_CHANGES
     TEST_REPORT.append(
         f"cross-process delivery ({cluster.broker} broker), change on A to page on B, "
         f"{len(delays)} changes: median {statistics.median(delays):.0f} ms, "

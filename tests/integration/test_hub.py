@@ -12,6 +12,7 @@ from purchasing.live.hub import Hub
 from purchasing.services.status import change_status
 from purchasing.services.users import authenticate
 from tests.integration.conftest import a_purchase
+from tests.integration.sse import eventually
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ async def test_a_commit_in_this_process_wakes_the_reader_without_waiting_for_the
     p = await a_purchase("feed", "draft")
     await change_status(Kind.FEED, p["id"], Status.PENDING, p["version"], "", supervisor)
     # The timer is 60 s here: only the commit signal can bring the event this soon.
-    await subscriber.wake.wait()
+    await eventually(lambda: bool(subscriber.frames))
     assert subscriber.cursor == await outbox.newest_id()
 
 

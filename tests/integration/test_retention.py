@@ -102,3 +102,22 @@ async def test_only_one_process_prunes_at_a_time() -> None:
         finally:
             await other.close()
             await db.stop(engine)
+
+
+async def test_a_process_that_fell_behind_a_prune_sends_every_stream_a_resync(
+    events: list[int],
+) -> None:
+    hub = Hub(queue_limit=16, retention=1000, catch_up_s=60)
+    await hub.start()
+    try:
+        page = await hub.subscribe(lambda event: True, None)
+        await write_events(5)  # 11..15, committed by "another process": no wake-up here
+        assert await outbox.prune(keep=2, max_age=DAY) == 13
+        await hub.poll()
+        received = page.take()
+        assert received.index(b"event: resync") < received.index(b"id: 14\n")
+        assert b"events pruned before they were read" in received
+        assert b"id: 15\n" in received
+        assert b"id: 11\n" not in received
+    finally:
+        await hub.stop()

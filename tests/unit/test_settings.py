@@ -35,7 +35,9 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
         ({"WORKERS": "0"}, "WORKERS must be at least 1"),
         ({"BROKER_URL": "kafka://h:9092"}, "BROKER_URL must be memory://, redis://"),
         ({"STORE_URL": "memcached://h"}, "STORE_URL must be empty"),
-        ({"EVENT_MAX_AGE_HOURS": "-1"}, "EVENT_MAX_AGE_HOURS must be positive"),
+        ({"EVENT_MAX_AGE_HOURS": "-1"}, "EVENT_MAX_AGE_HOURS between 0 and"),
+        ({"EVENT_MAX_AGE_HOURS": "inf"}, "EVENT_MAX_AGE_HOURS between 0 and"),
+        ({"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE must be at least 1"),
         ({"PORT": "eighty"}, "PORT must be a number"),
     ],
 )
@@ -54,6 +56,12 @@ def test_several_workers_run_with_a_broker(broker: str) -> None:
 def test_urls_with_credentials_stay_out_of_the_settings_repr() -> None:
     made = settings(DATABASE_URL="postgres://u:hunter2@h/db", BROKER_URL="redis://:hunter2@h")
     assert "hunter2" not in repr(made)
+
+
+def test_a_malformed_broker_url_is_refused_without_echoing_its_password() -> None:
+    with pytest.raises(SettingsError) as refused:
+        settings(BROKER_URL="redis//:hunter2@h:6379/0")
+    assert "hunter2" not in str(refused.value)
 
 
 def test_a_postgres_engine_does_not_connect_until_the_app_starts(

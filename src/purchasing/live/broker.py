@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 log = logging.getLogger("purchasing.broker")
 CHANNEL = "purchasing_outbox"
@@ -41,9 +43,13 @@ class BrokerStats:
 
 
 def where(url: str) -> str:
-    """The URL without credentials, for logs and messages."""
+    """The URL without credentials, for logs and messages; never fails."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
 class Broker:
@@ -113,14 +119,15 @@ class NetworkBroker(Broker):
     async def _listen_forever(self) -> None:
         failures = 0
         while True:
+            began = time.monotonic()
             try:
                 await self._listen(self._listening_again)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                # A connection that worked retries at once; one that never came up backs off.
-                failures = 0 if self._listening else failures + 1
                 self._lost(error)
+            # A connection that held retries at once; one that failed or flapped backs off.
+            failures = 0 if time.monotonic() - began > KEEPALIVE_S else failures + 1
             await asyncio.sleep(RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)])
 
     def _listening_again(self) -> None:
@@ -206,22 +213,26 @@ class RedisBroker(NetworkBroker):
         )
 
     async def _listen(self, subscribed: Callable[[], None]) -> None:
+        # No silent retries: a lost connection must surface here, to be logged and caught up on.
         client = redis.Redis.from_url(
-            self.url,
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
-            socket_keepalive=True,
-            health_check_interval=int(KEEPALIVE_S),
+            self.url, socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0)
         )
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        pubsub = client.pubsub()
         try:
             await pubsub.subscribe(CHANNEL)
-            subscribed()
+            heard_at = time.monotonic()
             while True:
                 message = await pubsub.get_message(timeout=KEEPALIVE_S)
-                if message is None:
-                    await pubsub.ping()
-                elif message["type"] == "message":
-                    self._heard(message["data"])
+                if message is not None:
+                    heard_at = time.monotonic()
+                    if message["type"] == "subscribe":
+                        subscribed()
+                    elif message["type"] == "message":
+                        self._heard(message["data"])
+                elif time.monotonic() - heard_at > 2 * KEEPALIVE_S:
+                    raise ConnectionError("Redis stopped answering pings")
+                else:
+                    await pubsub.ping()  # its pong counts as hearing from Redis
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]

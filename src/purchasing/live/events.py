@@ -16,6 +16,7 @@ PRIORITY = {
     Status.COMPLETED: "low",
 }
 RESYNC = "resync"
+HEARTBEAT = b": ping\n\n"
 
 
 def priority(status: Status) -> str:

@@ -6,84 +6,21 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from purchasing.live import outbox
 from purchasing.live.broker import Broker
-from purchasing.live.events import Event, from_row, resync_frame
+from purchasing.live.events import HEARTBEAT, Event, from_row, resync_frame
+from purchasing.live.subscriber import HubStats, Owner, Subscriber, Visible
 
 log = logging.getLogger("purchasing.live")
 CURSOR = re.compile(r"[0-9]{1,18}")
 STOP_TIMEOUT_S = 5.0
 RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
-
-Visible = Callable[[Event], bool]
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Who holds a stream: the session it was opened with and that session's user."""
-
-    session_id: str
-    user_id: int
-
-
-@dataclass
-class HubStats:
-    events_read: int = 0
-    replayed: int = 0
-    resyncs: int = 0
-    slow_drops: int = 0
-
-
-class Subscriber:
-    """One stream's queue: bounded; on overflow its backlog becomes a single resync."""
-
-    __slots__ = ("closed", "cursor", "frames", "limit", "owner", "stats", "visible", "wake")
-
-    def __init__(
-        self, visible: Visible, cursor: int, limit: int, stats: HubStats, owner: Owner | None = None
-    ) -> None:
-        self.visible = visible
-        self.owner = owner
-        self.cursor = cursor
-        self.limit = limit
-        self.stats = stats
-        self.frames: deque[bytes] = deque()
-        self.wake = asyncio.Event()
-        self.closed = False
-
-    def offer(self, event: Event) -> None:
-        if event.id <= self.cursor or not self.visible(event):
-            return
-        self.cursor = event.id
-        if len(self.frames) >= self.limit:
-            self.frames.clear()
-            self.frames.append(resync_frame(event.id, "slow"))
-            self.stats.slow_drops += 1
-            self.stats.resyncs += 1
-            log.warning(
-                "stream too slow: backlog of %d dropped, resync sent at event %d",
-                self.limit,
-                event.id,
-            )
-        else:
-            self.frames.append(event.frame)
-        self.wake.set()
-
-    def take(self) -> bytes:
-        """Everything queued, as one chunk for the socket."""
-        chunk = b"".join(self.frames)
-        self.frames.clear()
-        return chunk
-
-    def close(self) -> None:
-        self.closed = True
-        self.wake.set()
 
 
 class Hub:
@@ -97,6 +34,7 @@ class Hub:
         queue_limit: int,
         retention: int,
         catch_up_s: float,
+        heartbeat_s: float = 15.0,
         max_age: timedelta = timedelta(hours=24),
         prune_every_s: float = 600.0,
         broker: Broker | None = None,
@@ -106,6 +44,7 @@ class Hub:
         self.max_age = max_age
         self.prune_every_s = prune_every_s
         self.catch_up_s = catch_up_s
+        self.heartbeat_s = heartbeat_s
         self.broker = broker or Broker()
         self.ring: deque[Event] = deque(maxlen=queue_limit * 4)
         self.last_id = 0
@@ -114,6 +53,7 @@ class Hub:
         self._wake = asyncio.Event()
         self._reading = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._beating: asyncio.Task[None] | None = None
         self._unlisten: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -127,6 +67,7 @@ class Hub:
         self._unlisten = outbox.on_commit(self._committed_here)
         await self.broker.start(self.notify)
         self._task = asyncio.create_task(self._follow(), name="outbox-reader")
+        self._beating = asyncio.create_task(self._beat(), name="heartbeats")
         RUNNING.add(self)
 
     def _committed_here(self, event_id: int) -> None:
@@ -145,6 +86,8 @@ class Hub:
             self._unlisten()
         self._stopping = True
         self._wake.set()
+        if self._beating:
+            self._beating.cancel()
         if self._task:
             try:
                 await asyncio.wait_for(self._task, STOP_TIMEOUT_S)
@@ -205,18 +148,54 @@ class Hub:
         async with self._reading:
             while True:
                 rows = await outbox.read_after(self.last_id, batch)
-                for row in rows:
-                    self._dispatch(from_row(row))
+                if rows and self.last_id and rows[0]["id"] != self.last_id + 1:
+                    self._missed(self.last_id + 1, int(rows[0]["id"]) - 1)
+                self._dispatch([from_row(row) for row in rows])
                 if len(rows) < batch:
                     return self.last_id
                 await asyncio.sleep(0)
 
-    def _dispatch(self, event: Event) -> None:
-        self.ring.append(event)
-        self.last_id = event.id
-        self.stats.events_read += 1
+    def _dispatch(self, events: list[Event]) -> None:
+        """Queue a batch of events for every stream that may see them, then write each stream's
+        share as one chunk."""
+        for event in events:
+            self.ring.append(event)
+            self.last_id = event.id
+            self.stats.events_read += 1
+            for subscriber in self.subscribers:
+                subscriber.offer(event)
+        if events:
+            for subscriber in self.subscribers:
+                if subscriber.frames:
+                    subscriber.flush()
+
+    def _missed(self, first: int, last: int) -> None:
+        """Events this process never read were pruned (it fell behind, or retention is tiny):
+        no stream can be told what they were, so every stream gets a resync."""
+        log.warning(
+            "events %d to %d were pruned before this process read them; resync sent to %d streams",
+            first,
+            last,
+            len(self.subscribers),
+        )
+        self.ring.clear()
+        self.last_id = last
+        frame = resync_frame(last, "events pruned before they were read")
         for subscriber in self.subscribers:
-            subscriber.offer(event)
+            subscriber.cursor = max(subscriber.cursor, last)
+            subscriber.frames.append(frame)
+            self.stats.resyncs += 1
+
+    async def _beat(self) -> None:
+        """A heartbeat comment on every stream that has had nothing for `heartbeat_s`, from one
+        timer for all of them."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s / 4)
+            quiet_since = time.monotonic() - self.heartbeat_s
+            for subscriber in list(self.subscribers):
+                if subscriber.last_write <= quiet_since and not subscriber.frames:
+                    subscriber.frames.append(HEARTBEAT)
+                    subscriber.flush()
 
     async def subscribe(
         self, visible: Visible, cursor: str | None, owner: Owner | None = None

@@ -50,6 +50,8 @@ async def write(
     The id is the newest plus one, taken under the outbox lock, not from a sequence: a sequence
     leaves a gap for every rolled-back transaction, and readers could not tell a gap from an event
     still to commit."""
+    if current_engine().current_transaction.get() is None:
+        raise RuntimeError("outbox.write needs the transaction of the change it describes")
     if _on_postgres():
         await OutboxEvent.raw("SELECT pg_advisory_xact_lock({})", OUTBOX_LOCK)
     rows = await OutboxEvent.insert(

@@ -1,17 +1,21 @@
-"""The SSE byte stream of one browser tab: retry, replayed and live frames, heartbeats."""
+"""The SSE stream of one browser tab, as the ASGI response of `GET /events`."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from litestar.types import Receive, Scope, Send
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
-from purchasing.live.hub import Hub, Owner, Visible
+from purchasing.live.hub import Hub
+from purchasing.live.subscriber import Owner, Visible
 
-HEARTBEAT = b": ping\n\n"
+HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),
+]
 
 
 def visible_to(actor: Actor) -> Visible:
@@ -27,23 +31,30 @@ def visible_to(actor: Actor) -> Visible:
     return lambda event: event.kind in kinds and event.company_id == company
 
 
-async def sse_stream(
-    hub: Hub, actor: Actor, cursor: str | None, retry_ms: int, heartbeat_s: float, session_id: str
-) -> AsyncIterator[bytes]:
-    """Frames for one tab until it disconnects, its session ends or the server stops."""
-    subscriber = await hub.subscribe(visible_to(actor), cursor, Owner(session_id, actor.id))
-    try:
-        yield b"retry: %d\n\n" % retry_ms
-        while True:
-            if subscriber.frames:
-                yield subscriber.take()
-                continue
-            if subscriber.closed:
-                return
-            subscriber.wake.clear()
-            try:
-                await asyncio.wait_for(subscriber.wake.wait(), timeout=heartbeat_s)
-            except TimeoutError:
-                yield HEARTBEAT
-    finally:
-        hub.unsubscribe(subscriber)
+class EventStream:
+    """Frames for one tab until it disconnects, its session ends or the server stops.
+
+    The connection's own task (the server's) only waits for the client to leave; the hub writes
+    the frames, its heartbeat timer the heartbeats."""
+
+    __slots__ = ("actor", "cursor", "hub", "retry_ms", "session_id")
+
+    def __init__(
+        self, hub: Hub, actor: Actor, cursor: str | None, retry_ms: int, session_id: str
+    ) -> None:
+        self.hub = hub
+        self.actor = actor
+        self.cursor = cursor
+        self.retry_ms = retry_ms
+        self.session_id = session_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        owner = Owner(self.session_id, self.actor.id)
+        subscriber = await self.hub.subscribe(visible_to(self.actor), self.cursor, owner)
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+            subscriber.start(send, b"retry: %d\n\n" % self.retry_ms)
+            while (await receive())["type"] != "http.disconnect":
+                pass  # a GET has no body; wait for the client to go or the stream to end
+        finally:
+            self.hub.unsubscribe(subscriber)

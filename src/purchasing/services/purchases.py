@@ -163,10 +163,11 @@ async def delete_purchase(kind: Kind, purchase_id: int, expected_version: int, a
                 f"Only drafts can be deleted; this purchase is {status.label}. Cancel it instead."
             )
         now = datetime.now(UTC)
+        await Purchase.delete().where(Purchase.id == purchase_id)
+        # Last, so the outbox lock is held for as short a time as possible.
         event_id = await write_event(
             kind, row, status, status, row["version"] + 1, actor, now, deleted=True
         )
-        await Purchase.delete().where(Purchase.id == purchase_id)
     outbox.committed(event_id)
     return str(row["invoice_number"])
 

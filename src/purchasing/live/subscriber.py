@@ -1,0 +1,144 @@
+"""One open stream: a bounded backlog of frames, written to its connection by whoever has news.
+
+No task or generator per stream: the hub writes each frame straight into the connection's ASGI
+`send`. That coroutine nearly always finishes at once (the transport takes the bytes), so it is
+stepped by hand; only when a slow client makes the transport pause does the rest of it wait, on
+the future it yielded, while later frames gather in the backlog. A backlog that outgrows the limit
+becomes a single `resync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from purchasing.live.events import Event, resync_frame
+
+log = logging.getLogger("purchasing.live")
+
+Visible = Callable[[Event], bool]
+Send = Callable[[Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who holds a stream: the session it was opened with and that session's user."""
+
+    session_id: str
+    user_id: int
+
+
+@dataclass
+class HubStats:
+    events_read: int = 0
+    replayed: int = 0
+    resyncs: int = 0
+    slow_drops: int = 0
+
+
+class Subscriber:
+    __slots__ = (
+        "busy",
+        "closed",
+        "cursor",
+        "ended",
+        "frames",
+        "last_write",
+        "limit",
+        "owner",
+        "send",
+        "stats",
+        "visible",
+    )
+
+    def __init__(
+        self,
+        visible: Visible,
+        cursor: int,
+        limit: int,
+        stats: HubStats,
+        owner: Owner | None = None,
+    ) -> None:
+        self.visible = visible
+        self.owner = owner
+        self.cursor = cursor
+        self.limit = limit
+        self.stats = stats
+        self.frames: list[bytes] = []
+        # Until `start`, frames only gather (replay, or a test reading them with `take`).
+        self.send: Send | None = None
+        self.busy = False
+        self.closed = False
+        self.ended = False
+        self.last_write = 0.0
+
+    def offer(self, event: Event) -> bool:
+        """Queue `event` if this stream may see it and has not yet; True when queued."""
+        if event.id <= self.cursor or not self.visible(event):
+            return False
+        self.cursor = event.id
+        if len(self.frames) >= self.limit:
+            self.frames.clear()
+            self.frames.append(resync_frame(event.id, "slow"))
+            self.stats.slow_drops += 1
+            self.stats.resyncs += 1
+            log.warning(
+                "stream too slow: backlog of %d dropped, resync sent at event %d",
+                self.limit,
+                event.id,
+            )
+        else:
+            self.frames.append(event.frame)
+        return True
+
+    def take(self) -> bytes:
+        """Everything queued, as one chunk."""
+        chunk = b"".join(self.frames)
+        self.frames.clear()
+        return chunk
+
+    def start(self, send: Send, first: bytes) -> None:
+        """Connect the stream: `first`, then whatever gathered, go out now."""
+        self.send = send
+        self.frames.insert(0, first)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the backlog as one chunk, unless a write is still under way (it flushes again
+        when done) or the stream has ended."""
+        if self.send is None or self.busy or self.ended or not (self.frames or self.closed):
+            return
+        body = self.take()
+        self.ended = self.closed
+        self.busy = True
+        self.last_write = time.monotonic()
+        message = {"type": "http.response.body", "body": body, "more_body": not self.ended}
+        self._step(self.send(message).__await__())
+
+    def _step(self, sending: Generator[Any, None, None]) -> None:
+        try:
+            waiting = sending.send(None)
+        except StopIteration:
+            self.busy = False
+            self.flush()
+            return
+        except Exception as error:  # the connection is gone: stop writing to it
+            log.debug("stream write failed: %r", error)
+            self.busy = False
+            self.closed = self.ended = True
+            self.frames.clear()
+            return
+        if waiting is None:  # a bare `yield`: resume on the next loop iteration
+            asyncio.get_running_loop().call_soon(self._step, sending)
+        else:  # a future, as a task would wait for it
+            waiting._asyncio_future_blocking = False
+            waiting.add_done_callback(lambda _: self._step(sending))
+
+    def close(self) -> None:
+        """End the stream after what is queued; the page reconnects and resumes."""
+        self.closed = True
+        self.flush()
