@@ -117,6 +117,8 @@
     if (liveTable && event.detail.elt === liveTable) {
       var section = liveTable.querySelector("#purchase-table");
       if (section && section.dataset.refreshUrl) event.detail.path = section.dataset.refreshUrl;
+      // The newest event this page has seen: a server that has not read that far reads first.
+      if (refreshedThrough > 0) event.detail.headers["X-Event-Id"] = String(refreshedThrough);
     }
   });
 

@@ -34,6 +34,7 @@ from purchasing.settings import Settings
 from purchasing.web import errors, sessions, throttle
 from purchasing.web.auth import AuthController
 from purchasing.web.events import events
+from purchasing.web.fragments import FragmentCache
 from purchasing.web.health import health
 from purchasing.web.purchase_forms import PurchaseFormController
 from purchasing.web.purchases import PurchaseController
@@ -134,6 +135,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings, "hub": hub, "login_throttle": login_throttle}),
+        state=State(
+            {
+                "settings": settings,
+                "hub": hub,
+                "login_throttle": login_throttle,
+                "fragments": FragmentCache(),
+            }
+        ),
         debug=settings.debug,
     )

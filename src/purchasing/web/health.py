@@ -14,13 +14,15 @@ from purchasing.live.hub import Hub
 async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Alive. `streams` are this process's open event streams, `tasks` its asyncio tasks (one
     per open connection, plus a few of the app's own); `broker` counts the wake-ups this process
-    announced to the others and heard from them."""
+    announced to the others and heard from them; `fragments` the table renders, shared renders
+    and 304s."""
     hub: Hub = request.app.state.hub
     return {
         "status": "ok",
         "streams": len(hub.subscribers),
         "tasks": len(asyncio.all_tasks()),
         "last_event_id": hub.last_id,
+        "fragments": vars(request.app.state.fragments.stats),
         "broker": {
             "crosses_processes": hub.broker.crosses_processes,
             "connected": hub.broker.connected,

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.money import parse_int
 from purchasing.domain.statuses import Kind, RuleError, Status
+from purchasing.live.hub import Hub
 from purchasing.services.detail import purchase_detail
 from purchasing.services.errors import Conflict, NotFound
 from purchasing.services.listing import PAGE_SIZES, TableQuery, get_row, list_purchases
 from purchasing.services.purchases import delete_purchase
 from purchasing.services.status import StaleVersion, change_status
+from purchasing.web.fragments import (
+    CSRF_INPUT,
+    CSRF_PLACEHOLDER,
+    FragmentCache,
+    etag,
+    scope_of,
+    with_token,
+)
 from purchasing.web.guards import DELETE, READ
 from purchasing.web.responses import client_details, live_page, origin_tab, safe_next
 
@@ -51,9 +63,38 @@ class PurchaseController(Controller):
         return response
 
     @get("/table", name="purchase_table", guards=[READ])
-    async def table(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
-        context = await _table_context(request, purchase_kind)
-        return Template("purchases/_table.html.j2", context=context)
+    async def table(
+        self, request: Request[Actor, Any, Any], purchase_kind: NamedDependency[Kind]
+    ) -> Response[str]:
+        """The table a live page re-fetches: rendered once per distinct view and event, 304 when
+        the page already has it. `X-Event-Id` is the newest event the page has seen: a process
+        that has not read that far yet reads first, so it never answers with an older table."""
+        hub: Hub = request.app.state.hub
+        cache: FragmentCache = request.app.state.fragments
+        seen = parse_int(request.headers.get("x-event-id", "")) or 0
+        if seen > hub.last_id:
+            await hub.poll()
+        query = TableQuery.from_params(purchase_kind, request.query_params)
+        view = (purchase_kind.value, query.query_string(), scope_of(request.user), hub.last_id)
+        token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+        headers = {"ETag": etag(view, token), "Cache-Control": "private, no-cache"}
+        if headers["ETag"] in request.headers.get("if-none-match", ""):
+            cache.stats.not_modified += 1
+            return Response(content="", status_code=304, headers=headers)
+
+        async def render() -> str:
+            context = {
+                "kind": purchase_kind,
+                "page": await list_purchases(purchase_kind, query, request.user),
+                "page_sizes": PAGE_SIZES,
+                "request": request,
+                "csrf_input": CSRF_INPUT.format(CSRF_PLACEHOLDER),
+            }
+            engine = cast(JinjaTemplateEngine, request.app.template_engine)
+            return str(engine.get_template("purchases/_table.html.j2").render(**context))
+
+        body = with_token(await cache.get(view, render), token)
+        return Response(content=body, media_type=MediaType.HTML, headers=headers)
 
     @get("/{purchase_id:int}", name="purchase_detail", guards=[READ])
     async def detail(
