@@ -92,6 +92,16 @@ async def test_the_stream_carries_them_too(admin: Clerk) -> None:
         assert "frame-ancestors 'none'" in stream.response.headers["content-security-policy"]
 
 
+async def test_every_stream_gets_the_same_headers_however_many_were_opened(admin: Clerk) -> None:
+    """Each response's headers are its own: none pile up from earlier streams."""
+    heads = []
+    for _ in range(3):
+        async with open_stream(admin.client) as stream:
+            heads.append([name for name, _ in stream.response.headers.multi_items()])
+    assert heads[0] == heads[1] == heads[2]
+    assert heads[2].count("set-cookie") <= 1
+
+
 async def test_pages_have_no_inline_script_or_style(admin: Clerk) -> None:
     for path in ("/purchases/supply", "/purchases/livestock/new", "/login"):
         html = (await admin.get(path)).text

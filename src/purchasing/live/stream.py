@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPResponseStartEvent, Receive, Scope, Send
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, can
@@ -11,11 +11,12 @@ from purchasing.domain.statuses import Kind
 from purchasing.live.hub import Hub
 from purchasing.live.subscriber import Owner, Visible
 
-HEADERS = [
+# Copied into each response: the middlewares add their own headers (cookies, security) to it.
+HEADERS = (
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
     (b"x-accel-buffering", b"no"),
-]
+)
 
 
 def visible_to(actor: Actor) -> Visible:
@@ -52,7 +53,12 @@ class EventStream:
         owner = Owner(self.session_id, self.actor.id)
         subscriber = await self.hub.subscribe(visible_to(self.actor), self.cursor, owner)
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+            start: HTTPResponseStartEvent = {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": list(HEADERS),
+            }
+            await send(start)
             subscriber.start(send, b"retry: %d\n\n" % self.retry_ms)
             while (await receive())["type"] != "http.disconnect":
                 pass  # a GET has no body; wait for the client to go or the stream to end
