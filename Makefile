@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test browser lint types unit integration e2e clean
+.PHONY: run test install install-test browser lint types unit integration e2e clean bench bench-quick
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ browser: install-test
 	VENV=$(VENV) sh .ci/ensure-chromium
 
 lint: install-test
-	$(BIN)/ruff check src tests e2e
-	$(BIN)/ruff format --check src tests e2e
+	$(BIN)/ruff check src tests e2e bench
+	$(BIN)/ruff format --check src tests e2e bench
 
 types: install-test
 	$(BIN)/mypy
@@ -45,6 +45,13 @@ e2e: browser
 	$(BIN)/pytest e2e
 
 test: lint types unit integration e2e
+
+# Benchmarks (bench/README.md): results printed and kept in var/bench/latest.json.
+bench: install-test
+	$(BIN)/python -m bench --mode full
+
+bench-quick: install-test
+	$(BIN)/python -m bench --mode quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

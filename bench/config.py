@@ -1,0 +1,45 @@
+"""How big and how long each scenario is, in quick and in full mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    runs: int  # every figure is the median of this many runs, shown with their min and max
+    per_kind: int  # `seed-demo --per-kind`
+    # N streams on one app worker; memory and tasks per connection are read at each N too
+    fanout_clients: tuple[int, ...]
+    idle_window_s: float  # how long idle streams and pollers are watched
+    write_writers: tuple[int, ...]  # concurrent writers in the write-path scenario
+    write_seconds: float  # per measurement
+    events: int = 30  # status changes fanned out per fan-out measurement
+    event_timeout_s: float = 10.0  # longest wait for one event to reach every client
+    connect_batch: int = 250  # streams opened at once, well under uvicorn's backlog of 2048
+    idle_clients: int = 50  # K idle streams, and the number of pollers of each interval
+    poll_intervals_s: tuple[float, ...] = (1.0, 2.0)
+    write_stream_clients: int = 100  # idle streams connected while writers write
+    warmup_streams: int = 20  # opened and closed before memory is read
+
+
+QUICK = Mode(
+    name="quick",
+    runs=3,
+    per_kind=30,
+    fanout_clients=(1_000,),
+    idle_window_s=20.0,
+    write_writers=(1, 10),
+    write_seconds=1.0,
+)
+FULL = Mode(
+    name="full",
+    runs=5,
+    per_kind=200,
+    fanout_clients=(1_000, 5_000, 10_000),
+    idle_window_s=60.0,
+    write_writers=(1, 10, 50),
+    write_seconds=5.0,
+)
+MODES = {mode.name: mode for mode in (QUICK, FULL)}

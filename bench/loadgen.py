@@ -1,0 +1,497 @@
+"""The load generator: a process of its own holding SSE clients, pollers and writers.
+
+The orchestrator (bench.run) starts it once and sends it one JSON command per line on stdin; it
+answers each with one JSON line on stdout. It only ever connects to 127.0.0.1, and every wait
+has a timeout.
+
+SSE clients are plain asyncio protocols speaking just enough HTTP/1.1: no parser objects, no
+per-connection tasks. For each event only the first client to receive it decodes the JSON
+(for `changed_at`); every client notes (event id, receive time) by scanning its bytes for
+`\\nid: N` lines, so the generator stays light next to the servers it measures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from bench.aio import run
+from bench.cycle import next_open_status
+from bench.httpclient import HOST, Connection
+from bench.procstat import raise_open_files_limit
+from bench.stats import latency_summary
+
+ID_LINE = b"\nid: "
+DATA_LINE = b"\ndata: "
+RESYNC_LINE = b"\nevent: resync"
+HEARTBEAT = b": ping\n"
+HEADER_END = b"\r\n\r\n"
+# Keep this much of a read for the next one, so an `\nid: ` split across reads is still found.
+KEEP = len(ID_LINE) - 1
+
+
+def clock() -> float:
+    """Wall-clock seconds: comparable with `changed_at`, written by a server on this machine."""
+    return time.time()
+
+
+@dataclass
+class Receipts:
+    """What every client received since the last `arm`: event id -> receive times."""
+
+    changed_at: dict[int, float] = field(default_factory=dict)
+    times: dict[int, list[float]] = field(default_factory=dict)
+    count: int = 0
+    resyncs: int = 0
+    target: int = 0
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def note(self, event_id: int, at: float) -> None:
+        self.times.setdefault(event_id, []).append(at)
+        self.count += 1
+        if self.count >= self.target:
+            self.reached.set()
+
+    def latencies(self) -> list[float]:
+        found: list[float] = []
+        for event_id, times in self.times.items():
+            sent = self.changed_at.get(event_id)
+            if sent is not None and not math.isnan(sent):
+                found.extend(at - sent for at in times)
+        return found
+
+
+class SseClient(asyncio.Protocol):
+    """One `GET /events` stream: counts bytes and heartbeats, notes every event's arrival."""
+
+    __slots__ = (
+        "bytes",
+        "closed",
+        "failed",
+        "first_heartbeat_at",
+        "first_heartbeat_bytes",
+        "group",
+        "heartbeat_at",
+        "heartbeats",
+        "in_body",
+        "ready",
+        "ready_at",
+        "ready_bytes",
+        "request",
+        "tail",
+        "transport",
+    )
+
+    def __init__(self, request: bytes, group: SseGroup) -> None:
+        self.request = request
+        self.group = group
+        self.transport: asyncio.Transport | None = None
+        self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.tail = b""
+        self.bytes = 0
+        self.in_body = False  # the response headers are behind us
+        self.ready_at = 0.0
+        self.ready_bytes = 0
+        self.heartbeats = 0
+        self.heartbeat_at = self.first_heartbeat_at = 0.0
+        self.first_heartbeat_bytes = 0
+        self.failed = False
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.transport.write(self.request)
+        self.group.connected += 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.group.lost += 1
+        self.group.connected -= 1
+        if self.group.connected == 0:
+            self.group.drained.set()
+        if not self.ready.done():
+            self.ready.set_result(False)
+
+    def data_received(self, data: bytes) -> None:
+        now = clock()
+        self.bytes += len(data)
+        buffer = self.tail + data if self.tail else data
+        if not self.in_body:
+            end = buffer.find(HEADER_END)
+            if end < 0:
+                self.tail = buffer
+                return
+            if not buffer.startswith(b"HTTP/1.1 200"):
+                self._fail()
+                return
+            self.in_body = True
+            buffer = buffer[end + 2 :]  # keep one CRLF so the first line starts after a newline
+        if not self.ready.done() and len(buffer) > 2:  # the first body chunk (`retry:`)
+            self.ready_at, self.ready_bytes = now, self.bytes
+            self.ready.set_result(True)
+        if HEARTBEAT in data:
+            if not self.heartbeats:
+                self.first_heartbeat_at, self.first_heartbeat_bytes = now, self.bytes
+            self.heartbeats += data.count(HEARTBEAT)
+            self.heartbeat_at = now
+        self.tail = self._scan(buffer, now)
+
+    def _scan(self, buffer: bytes, now: float) -> bytes:
+        """Note each event whose `id:` line is complete (LF or CRLF lines); the first client to
+        see an event also reads its `data:` line. Returns what must wait for the next read."""
+        receipts = self.group.receipts
+        position = 0
+        while True:
+            start = buffer.find(ID_LINE, position)
+            if start < 0:
+                return buffer[max(position, len(buffer) - KEEP) :]
+            line_end = buffer.find(b"\n", start + len(ID_LINE))
+            if line_end < 0:
+                return buffer[start:]
+            position = line_end
+            event_id = _number(buffer[start + len(ID_LINE) : line_end])
+            if event_id is None:
+                continue
+            if buffer.startswith(RESYNC_LINE, line_end):
+                receipts.resyncs += 1
+                continue
+            if event_id not in receipts.changed_at:
+                changed_at = _changed_at(buffer, line_end)
+                if changed_at is None:
+                    return buffer[start:]
+                receipts.changed_at[event_id] = changed_at
+            receipts.note(event_id, now)
+
+    def _fail(self) -> None:
+        self.failed = True
+        if self.transport is not None:
+            self.transport.close()
+        if not self.ready.done():
+            self.ready.set_result(False)
+
+
+def _itself(client: SseClient) -> Callable[[], SseClient]:
+    """The protocol factory handing `create_connection` this very client."""
+    return lambda: client
+
+
+def _number(text: bytes) -> int | None:
+    try:
+        return int(text)  # int() ignores the CR of a CRLF line
+    except ValueError:
+        return None
+
+
+def _changed_at(buffer: bytes, start: int) -> float | None:
+    """The `changed_at` of the JSON `data:` line after `start`, as epoch seconds; None while
+    that line is not complete."""
+    data_start = buffer.find(DATA_LINE, start)
+    line_end = buffer.find(b"\n", data_start + len(DATA_LINE)) if data_start >= 0 else -1
+    if line_end < 0:
+        return None
+    try:
+        payload = json.loads(buffer[data_start + len(DATA_LINE) : line_end])
+        return datetime.fromisoformat(payload["changed_at"]).timestamp()
+    except (ValueError, KeyError, TypeError):
+        return math.nan  # an event without a readable `changed_at`: delivered, not timed
+
+
+@dataclass
+class SseGroup:
+    """Every open SSE client, sharing one receipt book."""
+
+    clients: list[SseClient] = field(default_factory=list)
+    receipts: Receipts = field(default_factory=Receipts)
+    lost: int = 0  # connections ended, by either side
+    connected: int = 0
+    drained: asyncio.Event = field(default_factory=asyncio.Event)  # set when none is connected
+
+    def live(self) -> list[SseClient]:
+        return [c for c in self.clients if not c.closed and not c.failed]
+
+
+def sse_request(path: str, port: int, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"host: {HOST}:{port}", "accept: text/event-stream"]
+    lines += [f"{key}: {value}" for key, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class LoadGenerator:
+    def __init__(self) -> None:
+        self.sse = SseGroup()
+
+    async def sse_open(
+        self, port: int, count: int, batch: int, path: str = "/events", **options: Any
+    ) -> dict[str, Any]:
+        """Open `count` streams in batches, each batch answered before the next is sent, so the
+        server's accept backlog never holds more than one batch. Gives up at the first batch
+        with a failure, or at `timeout_s` (default 60 s + 20 ms per stream); streams not
+        answered by then are closed and counted as failed."""
+        request = sse_request(path, port, options.get("headers", {}))
+        timeout_s = float(options.get("timeout_s", 60 + 0.02 * count))
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        deadline = started + timeout_s
+        opened = failed = 0
+        heads: list[int] = []  # bytes of each response up to its first body chunk
+        for first in range(0, count, batch):
+            clients = [SseClient(request, self.sse) for _ in range(min(batch, count - first))]
+            self.sse.clients.extend(clients)
+            connects = [loop.create_connection(_itself(c), HOST, port) for c in clients]
+            await asyncio.gather(*connects, return_exceptions=True)
+            waiting = [c.ready for c in clients if not c.ready.done()]
+            if waiting:
+                await asyncio.wait(waiting, timeout=max(deadline - time.monotonic(), 0))
+            for client in clients:
+                if client.ready.done() and not client.ready.cancelled() and client.ready.result():
+                    opened += 1
+                    heads.append(client.ready_bytes)
+                else:
+                    failed += 1
+                    client.ready.cancel()
+                    if client.transport is not None:
+                        client.transport.close()
+            if failed:
+                break
+        return {
+            "opened": opened,
+            "failed": failed,
+            "seconds": time.monotonic() - started,
+            "head_bytes_max": max(heads, default=None),
+            "head_bytes_min": min(heads, default=None),
+        }
+
+    async def arm(self, target: int = 0) -> dict[str, Any]:
+        """Forget earlier receipts; `wait` will then count from zero."""
+        self.sse.receipts = Receipts(target=target or 1 << 62)
+        self.sse.lost = 0
+        return {}
+
+    async def wait(self, receipts: int, timeout_s: float) -> dict[str, Any]:
+        """Until `receipts` event arrivals have been noted since `arm`, or the timeout."""
+        book = self.sse.receipts
+        book.target = receipts
+        if book.count < receipts:
+            book.reached.clear()
+            try:
+                await asyncio.wait_for(book.reached.wait(), timeout_s)
+            except TimeoutError:
+                return {"receipts": book.count, "timed_out": True}
+        return {"receipts": book.count, "timed_out": False}
+
+    async def collect(self) -> dict[str, Any]:
+        """Latency (receive time minus `changed_at`) over every receipt since `arm`."""
+        book = self.sse.receipts
+        return {
+            "receipts": book.count,
+            "events": len(book.times),
+            "resyncs": book.resyncs,
+            "lost_connections": self.sse.lost,
+            "latency": latency_summary(book.latencies()),
+        }
+
+    async def idle_bytes(self) -> dict[str, Any]:
+        """Per stream: the bytes of the initial response (headers and `retry:`), and the idle
+        bytes per second after it. With two heartbeats or more that rate is taken between the
+        first and the last (the steady rate); with one, from the initial response to it (the
+        first interval, which may be longer than the next ones)."""
+        clients = self.sse.live()
+        initial = [c.ready_bytes for c in clients if c.ready_at]
+        steady = [
+            (c.bytes - c.first_heartbeat_bytes) / (c.heartbeat_at - c.first_heartbeat_at)
+            for c in clients
+            if c.heartbeats >= 2 and c.heartbeat_at > c.first_heartbeat_at
+        ]
+        first = [
+            (c.first_heartbeat_bytes - c.ready_bytes) / (c.first_heartbeat_at - c.ready_at)
+            for c in clients
+            if c.heartbeats and c.first_heartbeat_at > c.ready_at
+        ]
+        rates = steady or first
+        return {
+            "clients": len(clients),
+            "initial_bytes": sum(initial) / len(initial) if initial else None,
+            "heartbeats": sum(c.heartbeats for c in clients),
+            "clients_with_heartbeat": len(first),
+            "rate_from": "steady" if steady else "first interval" if first else "none",
+            "bytes_per_second": sum(rates) / len(rates) if rates else None,
+            "total_bytes": sum(c.bytes for c in clients),
+        }
+
+    async def sse_close(self, timeout_s: float = 30) -> dict[str, Any]:
+        clients, self.sse.clients = self.sse.clients, []
+        for client in clients:
+            if client.transport is not None and not client.closed:
+                client.transport.close()
+        if self.sse.connected > 0:
+            self.sse.drained.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sse.drained.wait(), timeout_s)
+        self.sse = SseGroup()
+        return {"closed": len(clients)}
+
+    async def poll(self, groups: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
+        """Several groups of pollers at once, each client on its own keep-alive connection
+        fetching `path` every `interval_s`, their starts spread over one interval."""
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.05
+        runs: list[Coroutine[Any, Any, dict[str, Any]]] = []
+        for group in groups:
+            clients, interval = int(group["clients"]), float(group["interval_s"])
+            for index in range(clients):
+                offset = interval * index / clients
+                runs.append(
+                    _poller(
+                        group["port"],
+                        group["path"],
+                        group["headers"],
+                        interval,
+                        start + offset,
+                        start + duration_s,
+                    )
+                )
+        results = await asyncio.gather(*runs)
+        answers = []
+        position = 0
+        for group in groups:
+            mine = results[position : position + int(group["clients"])]
+            position += int(group["clients"])
+            latencies = [x for r in mine for x in r.pop("latencies")]
+            totals = {k: sum(r[k] for r in mine) for k in mine[0]} if mine else {}
+            answers.append({**totals, "latency": latency_summary(latencies)})
+        return {"groups": answers, "duration_s": duration_s}
+
+    async def write(
+        self, port: int, headers: dict[str, str], writers: list[list[list[Any]]], duration_s: float
+    ) -> dict[str, Any]:
+        """Each writer cycles its own purchases through the open statuses until the time is up.
+        Returns counts by outcome; a 409 (someone else moved it) drops that purchase."""
+        deadline = asyncio.get_running_loop().time() + duration_s
+        started = time.monotonic()
+        results = await asyncio.gather(*(_writer(port, headers, p, deadline) for p in writers))
+        latencies = [x for r in results for x in r.pop("latencies")]
+        ended = max((r.pop("ended") for r in results), default=time.monotonic())
+        totals = {k: sum(r[k] for r in results) for k in results[0]} if results else {}
+        return {
+            **totals,
+            "seconds": ended - started,
+            "latency": latency_summary(latencies),
+        }
+
+
+async def _poller(
+    port: int, path: str, headers: dict[str, str], interval: float, first: float, end: float
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    connection = Connection(port, timeout_s=10)
+    result: dict[str, Any] = {"requests": 0, "errors": 0, "bytes_down": 0, "latencies": []}
+    due = first
+    try:
+        while due < end:
+            await asyncio.sleep(max(due - loop.time(), 0))
+            began = time.perf_counter()
+            try:
+                response = await connection.request("GET", path, headers)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                result["errors"] += 1
+                connection.close()
+            else:
+                result["requests"] += 1
+                result["bytes_down"] += response.wire_bytes
+                result["latencies"].append(time.perf_counter() - began)
+                if response.status != 200:
+                    result["errors"] += 1
+            due = max(due + interval, loop.time())
+    finally:
+        result["bytes_up"] = connection.bytes_sent
+        connection.close()
+    return result
+
+
+async def _writer(
+    port: int, headers: dict[str, str], purchases: list[list[Any]], deadline: float
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    connection = Connection(port, timeout_s=30)
+    result: dict[str, Any] = {"ok": 0, "conflicts": 0, "rejected": 0, "errors": 0}
+    latencies: list[float] = []
+    mine = list(purchases)
+    turn = 0
+    try:
+        while mine and loop.time() < deadline:
+            purchase = mine[turn % len(mine)]
+            purchase_id, status, version = purchase
+            target = next_open_status(status)
+            form = {"status": target, "version": str(version), "notes": ""}
+            began = time.perf_counter()
+            try:
+                path = f"/purchases/supply/{purchase_id}/status"
+                response = await connection.request("POST", path, headers, form=form)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                result["errors"] += 1
+                connection.close()
+                await asyncio.sleep(0.05)
+                continue
+            latencies.append(time.perf_counter() - began)
+            if response.status == 200:
+                result["ok"] += 1
+                purchase[1], purchase[2] = target, version + 1
+                turn += 1
+            elif response.status == 409:
+                result["conflicts"] += 1
+                mine.remove(purchase)
+            elif response.status == 422:
+                result["rejected"] += 1
+                mine.remove(purchase)
+            else:
+                result["errors"] += 1
+    finally:
+        connection.close()
+    return {**result, "latencies": latencies, "ended": time.monotonic()}
+
+
+async def serve_commands() -> None:
+    """Read commands from stdin, answer each on stdout, until `quit` or end of input."""
+    generator = LoadGenerator()
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    handlers: dict[str, Callable[..., Coroutine[Any, Any, dict[str, Any]]]] = {
+        "sse_open": generator.sse_open,
+        "arm": generator.arm,
+        "wait": generator.wait,
+        "collect": generator.collect,
+        "idle_bytes": generator.idle_bytes,
+        "sse_close": generator.sse_close,
+        "poll": generator.poll,
+        "write": generator.write,
+    }
+    limit = raise_open_files_limit()
+    _answer({"ready": True, "open_files_limit": limit, "pid": os.getpid()})
+    while line := await reader.readline():
+        command = json.loads(line)
+        op = command.pop("op")
+        if op == "quit":
+            break
+        try:
+            _answer(await handlers[op](**command))
+        except Exception as error:  # reported to the orchestrator, which stops the bench
+            _answer({"error": f"{op}: {type(error).__name__}: {error}"})
+    await generator.sse_close(timeout_s=5)
+
+
+def _answer(reply: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(reply) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    run(serve_commands())

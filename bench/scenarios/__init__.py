@@ -1,0 +1,63 @@
+"""The scenario registry.
+
+A scenario is an async function taking the `Harness` and returning an `Outcome`: JSON-ready
+data (kept in var/bench/*.json under the scenario's name) and the tables to print. Register it
+with `@scenario(name, title)` in a module of this package and add the module to `MODULES`;
+`python -m bench --only name` then runs it alone. Rules every scenario follows: the load comes
+from the load generator process (`harness.loadgen`), only over 127.0.0.1; counts and waits are
+bounded; every figure is measured in `mode.runs` runs and reported as `Spread` (median, min,
+max); a comparison is measured side by side in the same run and reported as a per-run ratio."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.harness import Harness
+from bench.report import Table
+
+
+@dataclass
+class Outcome:
+    data: dict[str, Any]
+    tables: list[Table] = field(default_factory=list)
+
+
+Run = Callable[[Harness], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    run: Run
+
+
+REGISTRY: dict[str, Scenario] = {}
+# In the order they run: the memory figures come from the fan-out runs' fresh servers.
+MODULES = ("bench.scenarios.fanout", "bench.scenarios.idle", "bench.scenarios.writes")
+# Hooks for scenarios still to be written; listed by `python -m bench --list`.
+PLANNED = {
+    "refresh-storm": "N clients on one table view re-fetch the fragment after one event: time "
+    "until all have it, server CPU, renders against shared renders and 304s",
+    "click-to-other-tab": "a real browser clicks a status in one tab; time until another tab "
+    "shows it (Playwright, end to end)",
+}
+
+
+def scenario(name: str, title: str) -> Callable[[Run], Run]:
+    def register(run: Run) -> Run:
+        if name in REGISTRY:
+            raise ValueError(f"scenario {name!r} registered twice")
+        REGISTRY[name] = Scenario(name, title, run)
+        return run
+
+    return register
+
+
+def load() -> dict[str, Scenario]:
+    for module in MODULES:
+        importlib.import_module(module)
+    return REGISTRY
