@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import socket
@@ -186,22 +187,23 @@ async def test_fifty_concurrent_changes_arrive_once_each_in_order_without_gaps(
     )
     targets = ["pending", "confirmed", "in_transit", "draft", "arrived"]
 
-    async def clerk_task(n: int) -> int:
-        async with live.client() as http:
-            clerk = Clerk(http)
-            await clerk.login("admin")
-            pid = purchases[n % len(purchases)]["id"]
-            status = targets[n % len(targets)]
-            response = await move(clerk, "supply", pid, status, "")
-            return pid if response.status_code == 200 and "is now" in response.text else 0
+    async def clerk_task(clerk: Clerk, n: int) -> int:
+        pid = purchases[n % len(purchases)]["id"]
+        status = targets[n % len(targets)]
+        response = await move(clerk, "supply", pid, status, "")
+        return pid if response.status_code == 200 and "is now" in response.text else 0
 
-    async with live.client() as watcher:
+    async with contextlib.AsyncExitStack() as browsers, live.client() as watcher:
+        # Ten clerks logged in beforehand (logins are not what races here), five changes each.
+        clerks = []
+        for _ in range(10):
+            clerks.append(Clerk(await browsers.enter_async_context(live.client())))
+            await clerks[-1].login("admin")
         await Clerk(watcher).login("supervisor")
         start = await outbox.newest_id()
         async with open_stream(watcher, f"/events?after={start}") as stream:
-            winners = [
-                pid for pid in await asyncio.gather(*(clerk_task(n) for n in range(50))) if pid
-            ]
+            changes = (clerk_task(clerks[n % 10], n) for n in range(50))
+            winners = [pid for pid in await asyncio.gather(*changes) if pid]
             frames = await stream.events(len(winners))
             async with live.client() as http:
                 clerk = Clerk(http)
