@@ -45,9 +45,11 @@ class Table:
 
 
 def header_lines(meta: dict[str, Any]) -> list[str]:
+    stopped = ["- INTERRUPTED: only the scenarios that finished are shown."]
     return [
         f"## Purchasing Live bench: {meta['mode']} mode, {meta['started_at']}",
         "",
+        *(stopped if meta.get("interrupted") else []),
         f"- Machine: {meta['machine']}",
         f"- Python {meta['python']}, event loop {meta['loop']}, commit {meta['commit']}",
         f"- Every figure: median [min-max] of {meta['runs']} runs; ratios are taken per run, "
@@ -84,13 +86,16 @@ def python_version() -> str:
 
 
 def write(meta: dict[str, Any], scenarios: dict[str, Any], markdown: str) -> Path:
-    """`var/bench/<timestamp>-<mode>.json` and `latest.json` (and the tables as `latest.md`)."""
+    """`var/bench/<timestamp>-<mode>.json` and `latest.json` (and the tables as `latest.md`);
+    an interrupted run only gets its own `<timestamp>-<mode>-interrupted.json`."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     document = {**meta, "scenarios": scenarios}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     stamp = datetime.fromisoformat(meta["started_at"]).strftime("%Y%m%dT%H%M%S")
-    path = RESULTS_DIR / f"{stamp}-{meta['mode']}.json"
+    suffix = "-interrupted" if meta.get("interrupted") else ""
+    path = RESULTS_DIR / f"{stamp}-{meta['mode']}{suffix}.json"
     path.write_text(text)
-    (RESULTS_DIR / "latest.json").write_text(text)
-    (RESULTS_DIR / "latest.md").write_text(markdown + "\n")
+    if not suffix:
+        (RESULTS_DIR / "latest.json").write_text(text)
+        (RESULTS_DIR / "latest.md").write_text(markdown + "\n")
     return path

@@ -69,21 +69,29 @@ async def main(args: argparse.Namespace) -> int:
     print(f"Purchasing Live bench, {mode.name} mode: {', '.join(wanted)}", flush=True)
     outcomes: dict[str, Outcome] = {}
     failed = []
+    interrupted = False
     async with Harness(mode, skip_postgres=args.skip_postgres) as harness:
-        for name in wanted:
-            say(f"scenario {name}: {scenarios[name].title}")
-            try:
-                outcomes[name] = await scenarios[name].run(harness)
-            except Exception as error:  # the other scenarios still run; the exit code says so
-                failed.append(name)
-                message = f"{type(error).__name__}: {error}"
-                say(f"scenario {name} FAILED: {message}")
-                outcomes[name] = Outcome(
-                    {"error": message}, [Table(f"{name}: failed", ["error"], [[message]])]
-                )
+        try:
+            for name in wanted:
+                say(f"scenario {name}: {scenarios[name].title}")
+                try:
+                    outcomes[name] = await scenarios[name].run(harness)
+                except Exception as error:  # the other scenarios still run; the exit code says
+                    failed.append(name)
+                    message = f"{type(error).__name__}: {error}"
+                    say(f"scenario {name} FAILED: {message}")
+                    outcomes[name] = Outcome(
+                        {"error": message}, [Table(f"{name}: failed", ["error"], [[message]])]
+                    )
+        except asyncio.CancelledError:  # Ctrl-C or SIGTERM: keep what finished, then stop
+            interrupted = True
+            say("interrupted: stopping everything; the finished scenarios are reported below")
         meta["postgres"] = harness.postgres_skipped or "used"
         harness.failed = bool(failed)
     meta["duration_s"] = round(time.monotonic() - clock, 1)
+    meta["interrupted"] = interrupted
+    if interrupted and not outcomes:
+        raise asyncio.CancelledError
     parts = report.header_lines(meta)
     parts.append(f"- Total bench time: {meta['duration_s']:.0f} s")
     for outcome in outcomes.values():
@@ -92,6 +100,9 @@ async def main(args: argparse.Namespace) -> int:
     print()
     print(markdown)
     path = report.write(meta, {name: o.data for name, o in outcomes.items()}, markdown)
+    if interrupted:
+        print(f"\nPartial results (finished scenarios only): {path.relative_to(ROOT)}")
+        raise asyncio.CancelledError
     print(f"\nResults: {path.relative_to(ROOT)} and var/bench/latest.json")
     if failed:
         print(f"Failed: {', '.join(failed)} (server logs kept, see above)", file=sys.stderr)
