@@ -18,6 +18,7 @@ from bench.config import Mode
 from bench.databases import PostgresDatabase, Purchase
 from bench.driver import LoadGenerator
 from bench.httpclient import Login, login
+from bench.report import Outcome
 from bench.servers import Processes, ServerProcess
 
 USERNAME, PASSWORD = "supervisor", "supervisor-demo"
@@ -62,6 +63,8 @@ class Harness:
         self.postgres: PostgresDatabase | None = None
         self.postgres_skipped = "not asked for" if skip_postgres else ""
         self.failed = False
+        # What a long scenario has finished so far, reported should the bench be interrupted.
+        self.partial: dict[str, Outcome] = {}
         self._names: dict[str, int] = {}
 
     async def __aenter__(self) -> Harness:

@@ -44,6 +44,14 @@ class Table:
         return "\n".join(parts)
 
 
+@dataclass
+class Outcome:
+    """What a scenario hands back: JSON-ready data and the tables to print."""
+
+    data: dict[str, Any]
+    tables: list[Table] = field(default_factory=list)
+
+
 def header_lines(meta: dict[str, Any]) -> list[str]:
     stopped = ["- INTERRUPTED: only the scenarios that finished are shown."]
     return [

@@ -85,7 +85,12 @@ async def main(args: argparse.Namespace) -> int:
                     )
         except asyncio.CancelledError:  # Ctrl-C or SIGTERM: keep what finished, then stop
             interrupted = True
-            say("interrupted: stopping everything; the finished scenarios are reported below")
+            say("interrupted: stopping everything; what finished is reported below")
+            for name, partial in harness.partial.items():
+                if name not in outcomes:
+                    for table in partial.tables:
+                        table.title += " (PARTIAL: the bench was interrupted)"
+                    outcomes[name] = Outcome({**partial.data, "partial": True}, partial.tables)
         meta["postgres"] = harness.postgres_skipped or "used"
         harness.failed = bool(failed)
     meta["duration_s"] = round(time.monotonic() - clock, 1)

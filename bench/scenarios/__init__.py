@@ -6,24 +6,20 @@ with `@scenario(name, title)` in a module of this package and add the module to 
 `python -m bench --only name` then runs it alone. Rules every scenario follows: the load comes
 from the load generator process (`harness.loadgen`), only over 127.0.0.1; counts and waits are
 bounded; every figure is measured in `mode.runs` runs and reported as `Spread` (median, min,
-max); a comparison is measured side by side in the same run and reported as a per-run ratio."""
+max); a comparison is measured side by side in the same run and reported as a per-run ratio.
+A scenario that takes long may put what it has finished so far in `harness.partial[name]`
+(an `Outcome`): an interrupted bench still reports it."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from bench.harness import Harness
-from bench.report import Table
+from bench.report import Outcome
 
-
-@dataclass
-class Outcome:
-    data: dict[str, Any]
-    tables: list[Table] = field(default_factory=list)
-
+__all__ = ["PLANNED", "REGISTRY", "Outcome", "Scenario", "load", "scenario"]
 
 Run = Callable[[Harness], Awaitable[Outcome]]
 

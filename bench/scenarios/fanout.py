@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.config import Mode
 from bench.cycle import next_open_status
 from bench.databases import Purchase
 from bench.harness import App, Harness, say
@@ -185,6 +186,25 @@ def _ms(spread: Spread) -> str:
 @scenario("fanout", "Fan-out latency next to the floor and the peer; memory per connection")
 async def fanout(harness: Harness) -> Outcome:
     mode = harness.mode
+    per_n: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    for clients in mode.fanout_clients:
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SERVERS}
+        # Fresh servers for every run, all started together (idle until their turn).
+        sets = await asyncio.gather(*(start_set(harness) for _ in range(mode.runs)))
+        try:
+            for run, servers in enumerate(sets):
+                say(f"fan-out: N={clients:,}, run {run + 1}/{mode.runs}")
+                for name, result in (await one_run(harness, servers, clients, run)).items():
+                    runs[name].append(result)
+        finally:
+            harness.stop([server for s in sets for server in (s.app, s.floor, s.peer)])
+        per_n[clients] = runs
+        harness.partial["fanout"] = build(mode, per_n)  # kept should the bench be interrupted
+    return build(mode, per_n)
+
+
+def build(mode: Mode, per_n: dict[int, dict[str, list[dict[str, Any]]]]) -> Outcome:
+    """The data and the three tables, from every run of every N measured."""
     data: dict[str, Any] = {}
     latency = Table(
         f"Fan-out: {mode.events} status changes to N streams (latency in ms)",
@@ -205,24 +225,8 @@ async def fanout(harness: Harness) -> Outcome:
             "response head B (max)",
         ],
     )
-    for clients in mode.fanout_clients:
-        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SERVERS}
-        # Fresh servers for every run, all started together (idle until their turn).
-        sets = await asyncio.gather(*(start_set(harness) for _ in range(mode.runs)))
-        try:
-            for run, servers in enumerate(sets):
-                say(f"fan-out: N={clients:,}, run {run + 1}/{mode.runs}")
-                for name, result in (await one_run(harness, servers, clients, run)).items():
-                    runs[name].append(result)
-        finally:
-            harness.stop([server for s in sets for server in (s.app, s.floor, s.peer)])
+    for clients, runs in per_n.items():
         summary = {name: summarise(results) for name, results in runs.items()}
-        data[str(clients)] = {
-            "runs": runs,
-            "summary": {
-                name: {k: v.as_dict() for k, v in s.items()} for name, s in summary.items()
-            },
-        }
         for name in SERVERS:
             s, results = summary[name], runs[name]
             delivered = sum(r["delivered"] for r in results)
@@ -254,7 +258,6 @@ async def fanout(harness: Harness) -> Outcome:
                 ours = [_figure(r, key) for r in runs["ours"]]
                 theirs = [_figure(r, key) for r in runs[other]]
                 pairs[f"{figure}_ours_over_{other}"] = ratios(ours, theirs)
-        data[str(clients)]["ratios"] = {k: v.as_dict() for k, v in pairs.items()}
         compare.rows.append(
             [
                 f"{clients:,}",
@@ -264,6 +267,13 @@ async def fanout(harness: Harness) -> Outcome:
                 pairs["cpu_ours_over_peer"].text(digits=2, unit="x"),
             ]
         )
+        data[str(clients)] = {
+            "runs": runs,
+            "summary": {
+                name: {k: v.as_dict() for k, v in s.items()} for name, s in summary.items()
+            },
+            "ratios": {k: v.as_dict() for k, v in pairs.items()},
+        }
     latency.notes = [
         "Latency: the client's receive time minus the `changed_at` in the event, for every event "
         "at every client. Ours: a real status change through POST /purchases/supply/<id>/status "

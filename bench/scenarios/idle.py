@@ -155,12 +155,17 @@ def tables(mode: Mode, runs: list[dict[str, Any]], roles: list[str]) -> list[Tab
     background = Spread.of(r["no_clients_cpu_s_per_hour"] for r in runs)
     initial = Spread.of(r["sse"]["initial_bytes"] for r in runs)
     rate = Spread.of(r["sse"]["idle_bytes_per_second"] for r in runs)
-    estimators = sorted({r["sse"]["rate_from"] for r in runs})
+    how = {
+        "steady": "between the first and the last heartbeat",
+        "first interval": "from the initial response to the first heartbeat",
+        "none": "no heartbeat seen",
+    }
+    estimators = sorted({how[r["sse"]["rate_from"]] for r in runs})
     cost.notes = [
         "SSE: 1 request per hour (reconnects aside); bytes/h = the initial response "
         f"({initial.text(digits=0)} B: headers and `retry:`) + idle bytes per second "
         f"({rate.text(digits=3)} B/s: heartbeats, SSE_HEARTBEAT_S at its default, with chunk "
-        f"framing; rate taken over the {' / '.join(estimators)}) x 3600. Its CPU = the server "
+        f"framing; rate {' / '.join(estimators)}) x 3600. Its CPU = the server "
         "CPU of opening the streams plus the window's CPU, per client.",
         "Polling: GET /purchases/supply/table with HX-Request (the fragment the old page "
         "re-fetched), one keep-alive connection per client; counted over the window.",
