@@ -84,9 +84,7 @@ class PurchaseController(Controller):
 
         async def render() -> str:
             context = {
-                "kind": purchase_kind,
-                "page": await list_purchases(purchase_kind, query, request.user),
-                "page_sizes": PAGE_SIZES,
+                **await _table_context(request, purchase_kind, query),
                 "request": request,
                 "csrf_input": CSRF_INPUT.format(CSRF_PLACEHOLDER),
             }
@@ -185,8 +183,12 @@ async def _apply_move(
     return f"{change.invoice_number} is now {target.label}.", "success", 200
 
 
-async def _table_context(request: Request[Actor, Any, Any], kind: Kind) -> dict[str, Any]:
-    query = TableQuery.from_params(kind, request.query_params)
+async def _table_context(
+    request: Request[Actor, Any, Any], kind: Kind, query: TableQuery | None = None
+) -> dict[str, Any]:
+    """What the table fragment renders from; the query is read from the URL unless given."""
+    if query is None:
+        query = TableQuery.from_params(kind, request.query_params)
     return {
         "kind": kind,
         "page": await list_purchases(kind, query, request.user),
