@@ -26,15 +26,17 @@ from purchasing import db
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Forbidden
 from purchasing.domain.statuses import Kind
+from purchasing.gcpauses import GcPauses, freeze_startup, thaw
 from purchasing.live.broker import broker_from_url
 from purchasing.live.hub import Hub
 from purchasing.services.errors import NotFound, ValidationFailed
-from purchasing.services.users import load_actor
+from purchasing.services.users import ActorCache
 from purchasing.settings import Settings
 from purchasing.web import errors, sessions, throttle
 from purchasing.web.auth import AuthController
 from purchasing.web.events import events
 from purchasing.web.fragments import FragmentCache
+from purchasing.web.front import Front
 from purchasing.web.health import health
 from purchasing.web.purchase_forms import PurchaseFormController
 from purchasing.web.purchases import PurchaseController
@@ -49,10 +51,11 @@ async def home(request: Request[Any, Any, Any]) -> Redirect:
 
 
 async def retrieve_actor(
-    session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]
+    session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Actor | None:
     user_id = session.get("user_id")
-    return await load_actor(user_id) if isinstance(user_id, int) else None
+    actors: ActorCache = connection.app.state.actors
+    return await actors.get(user_id) if isinstance(user_id, int) else None
 
 
 def shared_stores(settings: Settings) -> dict[str, Store]:
@@ -65,6 +68,11 @@ def shared_stores(settings: Settings) -> dict[str, Store]:
         name: FileStore(settings.var_dir / name, create_directories=True)
         for name in (sessions.STORE, throttle.STORE)
     }
+
+
+def create_served_app() -> Front:
+    """What `purchasing serve` runs: the app behind the front that serves event streams."""
+    return Front(create_app())
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -96,12 +104,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lockout_minutes=settings.login_lockout_minutes,
     )
 
+    gc_pauses = GcPauses()
+
     async def on_startup() -> None:
         await db.start(engine, settings.db_pool_size)
         await hub.start()
         await guard.start()
+        gc_pauses.install()
+        freeze_startup()
 
     async def on_shutdown() -> None:
+        gc_pauses.uninstall()
+        thaw()
         await guard.stop()
         await hub.stop()
         await db.stop(engine)
@@ -141,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "hub": hub,
                 "login_throttle": login_throttle,
                 "fragments": FragmentCache(),
+                "actors": ActorCache(settings.stream_recheck_s),
+                "gc_pauses": gc_pauses,
             }
         ),
         debug=settings.debug,

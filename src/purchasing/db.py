@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import aiosqlite
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
 from purchasing.tables import ALL_TABLES
@@ -40,13 +41,47 @@ class LazyPostgresEngine(PostgresEngine):
         return None
 
 
+class SharedReaderSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a connection, and a thread for it, for every statement run
+    outside a transaction. While the app runs (`start` to `stop`), plain SELECTs share one
+    connection kept open instead: in WAL mode each statement reads what has committed by then.
+    Everything else, and every statement before `start` or after `stop`, runs as Piccolo runs
+    it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._reader: aiosqlite.Connection | None = None
+
+    async def open_reader(self) -> None:
+        if self._reader is None:
+            self._reader = await aiosqlite.connect(**self.connection_kwargs)
+            self._reader.row_factory = dict_factory  # type: ignore[assignment]
+
+    async def close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.close()
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        if self._reader is None or query.split(None, 1)[0].upper() != "SELECT":
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        async with self._reader.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+
 def engine_from_url(url: str) -> Engine[Any]:
     """`sqlite:///path` (relative to the working directory) or `postgres://...`."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+        return SharedReaderSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     if scheme in {"postgres", "postgresql"}:
         return LazyPostgresEngine(config={"dsn": url}, extensions=())
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgres://, not {scheme!r}")
@@ -89,6 +124,8 @@ async def migrate() -> None:
 
 
 async def start(engine: Engine[Any], pool_size: int = 10) -> None:
+    if isinstance(engine, SharedReaderSQLiteEngine):
+        await engine.open_reader()
     if isinstance(engine, PostgresEngine):
         # The outbox hands out ids as "newest + 1" under a lock, which needs each statement to
         # see what committed before it: READ COMMITTED, whatever the server's default.
@@ -100,5 +137,7 @@ async def start(engine: Engine[Any], pool_size: int = 10) -> None:
 
 
 async def stop(engine: Engine[Any]) -> None:
+    if isinstance(engine, SharedReaderSQLiteEngine):
+        await engine.close_reader()
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()

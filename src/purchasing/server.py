@@ -9,7 +9,7 @@ from uvicorn.supervisors import ChangeReload, Multiprocess, multiprocess
 
 from purchasing.live.hub import RUNNING
 
-APP = "purchasing.app:create_app"
+APP = "purchasing.app:create_served_app"
 # Streams end themselves on the signal; anything still open after this is cancelled.
 GRACEFUL_TIMEOUT_S = 1
 

@@ -18,6 +18,7 @@ from purchasing.app import create_app
 from purchasing.services.demo_data import MAIN
 from purchasing.settings import Settings
 from purchasing.tables import AppUser, Company, Purchase
+from purchasing.web.front import Front
 
 
 class Clerk:
@@ -70,14 +71,15 @@ def app(tmp_path: Path, database: str) -> Litestar:
 
 
 class LiveApp:
-    """The app served by uvicorn inside the test's own event loop, on a free port."""
+    """The app served by uvicorn inside the test's own event loop, on a free port, as
+    `purchasing serve` serves it (behind the front that serves event streams)."""
 
     def __init__(self, app: Litestar) -> None:
         self.app = app
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(Front(app), log_level="warning", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
 

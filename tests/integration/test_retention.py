@@ -22,7 +22,7 @@ async def write_events(count: int) -> list[int]:
     ids = []
     for n in range(count):
         async with db.write_transaction():
-            ids.append(await outbox.write("t", "supply", n, 1, 1, {"n": n}))
+            ids.append((await outbox.write("t", "supply", n, 1, 1, {"n": n}))["id"])
     return ids
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from purchasing.domain.actor import Actor
+from purchasing.services import users
+from purchasing.web import sessions
 from purchasing.web.sessions import COOKIE, STORE
-from tests.integration.conftest import Clerk, LiveApp, make_app
+from tests.integration.conftest import Clerk, LiveApp, a_purchase, make_app
 
 IDLE_MINUTES = 480
 
@@ -61,14 +65,21 @@ def test_over_https_cookies_are_secure(tmp_path: Path, database: str) -> None:
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
-async def test_an_idle_session_expires_and_each_request_renews_it(
-    live: LiveApp, admin: Clerk
+async def test_an_idle_session_expires_and_requests_renew_it_once_a_minute(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = live.app.stores.get(STORE)
     session = admin.client.cookies[COOKIE]
+    assert (await admin.get("/purchases/supply")).status_code == 200  # shows what login left
     data = await store.get(session)
     assert data is not None
-    await store.set(session, data, expires_in=100)
+    await store.set(session, data, expires_in=100)  # as if it had been idle for 478 minutes
+    # Written moments ago, and left as it was: this request does not write it again.
+    assert (await admin.get("/purchases/supply")).status_code == 200
+    left = await store.expires_in(session)
+    assert left is not None
+    assert left <= 100
+    monkeypatch.setattr(sessions, "RENEW_AFTER_S", 0.0)  # as if the last write were long ago
     assert (await admin.get("/purchases/supply")).status_code == 200
     renewed = await store.expires_in(session)
     assert renewed is not None
@@ -77,6 +88,45 @@ async def test_an_idle_session_expires_and_each_request_renews_it(
     response = await admin.get("/purchases/supply")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
+
+
+async def test_a_request_that_changes_the_session_writes_it_at_once(
+    live: LiveApp, admin: Clerk
+) -> None:
+    store = live.app.stores.get(STORE)
+    session = admin.client.cookies[COOKIE]
+    before = await store.get(session)
+    purchase = await a_purchase("supply", "draft")
+    moved = await admin.post(
+        f"/purchases/supply/{purchase['id']}/status",
+        {"status": "pending", "version": str(purchase["version"]), "next": "/purchases/supply"},
+    )
+    assert moved.status_code == 303
+    assert await store.get(session) != before  # the flash message went into the session
+    shown = f"{purchase['invoice_number']} is now Pending."
+    assert shown in (await admin.get("/purchases/supply")).text
+    assert await store.get(session) == before  # shown once, then gone from the session
+    assert shown not in (await admin.get("/purchases/supply")).text
+
+
+async def test_concurrent_requests_of_a_user_share_one_lookup(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups = 0
+    load_actor = users.load_actor
+
+    async def counted(user_id: int) -> Actor | None:
+        nonlocal lookups
+        lookups += 1
+        return await load_actor(user_id)
+
+    monkeypatch.setattr(users, "load_actor", counted)
+    live.app.state.actors = users.ActorCache(ttl_s=60)  # nothing kept from the login
+    pages = await asyncio.gather(
+        *(admin.get("/purchases/supply/table", htmx=True) for _ in range(40))
+    )
+    assert {page.status_code for page in pages} == {200}
+    assert lookups == 1
 
 
 @pytest.mark.parametrize(

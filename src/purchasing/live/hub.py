@@ -70,8 +70,13 @@ class Hub:
         self._beating = asyncio.create_task(self._beat(), name="heartbeats")
         RUNNING.add(self)
 
-    def _committed_here(self, event_id: int) -> None:
-        self._wake.set()
+    def _committed_here(self, event_id: int, row: outbox.Row | None) -> None:
+        """A change committed in this process. When it is the very next event and no read is
+        under way, it goes out now, straight from the commit; otherwise the reader reads it."""
+        if row is not None and event_id == self.last_id + 1 and not self._reading.locked():
+            self._dispatch([from_row(row)])
+        else:
+            self._wake.set()
         self.broker.announce(event_id)
 
     def notify(self, event_id: int | None) -> None:

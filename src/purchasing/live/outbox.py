@@ -18,19 +18,24 @@ from purchasing.tables import OutboxEvent
 OUTBOX_LOCK = 0x0B0C5
 # Taken with try-lock by whichever process prunes; the others skip that round.
 PRUNE_LOCK = 0x0B0C6
-_listeners: list[Callable[[int], None]] = []
+# One event as `read_after` returns it: id, type, kind, company, farm, payload (JSON text).
+Row = dict[str, Any]
+Listener = Callable[[int, Row | None], None]
+_listeners: list[Listener] = []
 
 
-def on_commit(listener: Callable[[int], None]) -> Callable[[], None]:
-    """Call `listener(event_id)` after an outbox write commits in this process; returns an
+def on_commit(listener: Listener) -> Callable[[], None]:
+    """Call `listener(event_id, row)` after an outbox write commits in this process; returns an
     unsubscriber."""
     _listeners.append(listener)
     return lambda: _listeners.remove(listener)
 
 
-def committed(event_id: int) -> None:
+def committed(event_id: int, row: Row | None = None) -> None:
+    """Events up to `event_id` have committed here; `row`, when given, is that event itself (as
+    `write` returned it), which a listener may use instead of reading it back."""
     for listener in list(_listeners):
-        listener(event_id)
+        listener(event_id, row)
 
 
 def _on_postgres() -> bool:
@@ -44,8 +49,9 @@ async def write(
     company_id: int,
     farm_id: int,
     data: dict[str, Any],
-) -> int:
-    """Insert one event; call inside the (write) transaction of the change it describes.
+) -> Row:
+    """Insert one event; call inside the (write) transaction of the change it describes, and
+    `committed(row["id"], row)` once that has committed. Returns the event's row.
 
     The id is the newest plus one, taken under the outbox lock, not from a sequence: a sequence
     leaves a gap for every rolled-back transaction, and readers could not tell a gap from an event
@@ -54,22 +60,19 @@ async def write(
         raise RuntimeError("outbox.write needs the transaction of the change it describes")
     if _on_postgres():
         await OutboxEvent.raw("SELECT pg_advisory_xact_lock({})", OUTBOX_LOCK)
-    rows = await OutboxEvent.insert(
-        OutboxEvent(
-            id=await newest_id() + 1,
-            type=event_type,
-            kind=kind,
-            purchase=purchase_id,
-            company=company_id,
-            farm=farm_id,
-            payload=msgspec.json.encode(data).decode(),
-            created_at=datetime.now(UTC),
-        )
-    )
-    return int(rows[0]["id"])
+    row: Row = {
+        "id": await newest_id() + 1,
+        "type": event_type,
+        "kind": kind,
+        "company": company_id,
+        "farm": farm_id,
+        "payload": msgspec.json.encode(data).decode(),
+    }
+    await OutboxEvent.insert(OutboxEvent(**row, purchase=purchase_id, created_at=datetime.now(UTC)))
+    return row
 
 
-async def read_after(cursor: int, limit: int) -> list[dict[str, Any]]:
+async def read_after(cursor: int, limit: int) -> list[Row]:
     return await (
         OutboxEvent.select(
             OutboxEvent.id,

@@ -10,6 +10,7 @@ from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
 from purchasing.live.hub import Hub
 from purchasing.live.subscriber import Owner, Visible
+from purchasing.live.transport import ChunkWriter
 
 # Copied into each response: the middlewares add their own headers (cookies, security) to it.
 HEADERS = (
@@ -59,7 +60,7 @@ class EventStream:
                 "headers": list(HEADERS),
             }
             await send(start)
-            subscriber.start(send, b"retry: %d\n\n" % self.retry_ms)
+            subscriber.start(send, b"retry: %d\n\n" % self.retry_ms, ChunkWriter.of(scope))
             while (await receive())["type"] != "http.disconnect":
                 pass  # a GET has no body; wait for the client to go or the stream to end
         finally:

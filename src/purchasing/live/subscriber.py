@@ -1,10 +1,12 @@
 """One open stream: a bounded backlog of frames, written to its connection by whoever has news.
 
-No task or generator per stream: the hub writes each frame straight into the connection's ASGI
-`send`. That coroutine nearly always finishes at once (the transport takes the bytes), so it is
-stepped by hand; only when a slow client makes the transport pause does the rest of it wait, on
-the future it yielded, while later frames gather in the backlog. A backlog that outgrows the limit
-becomes a single `resync`.
+No task or generator per stream: the hub writes each frame straight to the connection. Under
+uvicorn's httptools protocol that is a chunk written to the transport (`transport.ChunkWriter`);
+otherwise, and whenever the client is not keeping up, it is the connection's ASGI `send`. That
+coroutine nearly always finishes at once (the transport takes the bytes), so it is stepped by
+hand; only when a slow client makes the transport pause does the rest of it wait, on the future
+it yielded, while later frames gather in the backlog. A backlog that outgrows the limit becomes a
+single `resync`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from purchasing.live.events import Event, resync_frame
+from purchasing.live.transport import ChunkWriter
 
 log = logging.getLogger("purchasing.live")
 
@@ -38,6 +41,7 @@ class HubStats:
     replayed: int = 0
     resyncs: int = 0
     slow_drops: int = 0
+    slow_writes: int = 0  # writes that had to wait for a client not keeping up
 
 
 class Subscriber:
@@ -45,6 +49,7 @@ class Subscriber:
         "busy",
         "closed",
         "cursor",
+        "direct",
         "ended",
         "frames",
         "last_write",
@@ -71,6 +76,7 @@ class Subscriber:
         self.frames: list[bytes] = []
         # Until `start`, frames only gather (replay, or a test reading them with `take`).
         self.send: Send | None = None
+        self.direct: ChunkWriter | None = None
         self.busy = False
         self.closed = False
         self.ended = False
@@ -101,9 +107,11 @@ class Subscriber:
         self.frames.clear()
         return chunk
 
-    def start(self, send: Send, first: bytes) -> None:
-        """Connect the stream: `first`, then whatever gathered, go out now."""
+    def start(self, send: Send, first: bytes, direct: ChunkWriter | None = None) -> None:
+        """Connect the stream, its response having started: `first`, then whatever gathered,
+        go out now. `direct` writes to the connection's transport when it can take the bytes."""
         self.send = send
+        self.direct = direct
         self.frames.insert(0, first)
         self.flush()
 
@@ -112,6 +120,13 @@ class Subscriber:
         when done) or the stream has ended."""
         if self.send is None or self.busy or self.ended or not (self.frames or self.closed):
             return
+        if self.direct is not None and not self.closed:
+            if self.direct.ready:
+                self.last_write = time.monotonic()
+                self.direct.write(self.take())
+                return
+            if not self.direct.gone:
+                self.stats.slow_writes += 1
         body = self.take()
         self.ended = self.closed
         self.busy = True

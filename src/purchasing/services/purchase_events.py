@@ -22,7 +22,7 @@ async def write_event(
     origin_tab: str = "",
     *,
     deleted: bool = False,
-) -> int:
+) -> outbox.Row:
     """The `{kind}_purchase_status_changed` row: `old` is None for a new purchase, equal to `new`
     for an edit or a deletion."""
     supplier = await Partner.select(Partner.name).where(Partner.id == purchase["supplier"]).first()

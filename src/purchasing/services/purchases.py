@@ -74,10 +74,10 @@ async def create_purchase(
             "company": clean.company_id,
             "supplier": clean.supplier_id,
         }
-        event_id = await write_event(
+        event = await write_event(
             clean.kind, created, None, Status.DRAFT, 1, actor, now, origin_tab
         )
-    outbox.committed(event_id)
+    outbox.committed(event["id"], event)
     return int(purchase.id)
 
 
@@ -121,8 +121,8 @@ async def update_purchase(
             "company": clean.company_id,
             "supplier": clean.supplier_id,
         }
-        event_id = await write_event(form.kind, edited, status, status, version, actor, now)
-    outbox.committed(event_id)
+        event = await write_event(form.kind, edited, status, status, version, actor, now)
+    outbox.committed(event["id"], event)
     return version
 
 
@@ -165,10 +165,10 @@ async def delete_purchase(kind: Kind, purchase_id: int, expected_version: int, a
         now = datetime.now(UTC)
         await Purchase.delete().where(Purchase.id == purchase_id)
         # Last, so the outbox lock is held for as short a time as possible.
-        event_id = await write_event(
+        event = await write_event(
             kind, row, status, status, row["version"] + 1, actor, now, deleted=True
         )
-    outbox.committed(event_id)
+    outbox.committed(event["id"], event)
     return str(row["invoice_number"])
 
 

@@ -107,11 +107,9 @@ async def change_status(
             client_ip=client_ip[:64],
             user_agent=user_agent[:255],
         ).save()
-        event_id = await write_event(
-            kind, row, current, new_status, version, actor, now, origin_tab
-        )
-    outbox.committed(event_id)
-    return _result(kind, row, current, new_status, version, now, actor, event_id)
+        event = await write_event(kind, row, current, new_status, version, actor, now, origin_tab)
+    outbox.committed(event["id"], event)
+    return _result(kind, row, current, new_status, version, now, actor, event["id"])
 
 
 async def _is_retry(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -93,6 +96,42 @@ async def load_actor(user_id: int) -> Actor | None:
         company_id=row["company"],
         farm_ids=frozenset(f["farm"] for f in farms),
     )
+
+
+class ActorCache:
+    """The actor of each user id, kept `ttl_s` seconds, so a request by a user seen moments ago
+    needs no query; concurrent requests for a user not yet kept share one load. A user
+    deactivated meanwhile (by the CLI, in any process) is refused once the kept actor expires,
+    the same delay after which their open streams end."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._kept: dict[int, tuple[Actor, float]] = {}
+        self._loading: dict[int, asyncio.Future[Actor | None]] = {}
+
+    async def get(self, user_id: int) -> Actor | None:
+        kept = self._kept.get(user_id)
+        if kept is not None and time.monotonic() < kept[1]:
+            return kept[0]
+        loading = self._loading.get(user_id)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future: asyncio.Future[Actor | None] = asyncio.get_running_loop().create_future()
+        self._loading[user_id] = future
+        try:
+            actor = await load_actor(user_id)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: waiters re-raise it, nobody else should log it
+            raise
+        finally:
+            del self._loading[user_id]
+        if actor is None:
+            self._kept.pop(user_id, None)
+        else:
+            self._kept[user_id] = (actor, time.monotonic() + self.ttl_s)
+        future.set_result(actor)
+        return actor
 
 
 async def _company_for(role: Role, company_name: str | None, errors: dict[str, str]) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,19 +14,71 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
+from litestar.types import Empty, Message, ScopeSession
 
 COOKIE = "session"
 STORE = "sessions"
 FRESH_ID = "purchasing.fresh_session_id"
+# A session left as it was found is written (its idle expiry pushed back) at most this often.
+RENEW_AFTER_S = 60.0
+NEVER = float("-inf")
+SEEN_LIMIT = 10_000  # sessions remembered before the stale entries are forgotten
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
     """Saves the session under a new id when the request asked for one, so an id planted in a
-    browser before login is worthless after it."""
+    browser before login is worthless after it.
+
+    Writes only what a request changed: Litestar's backend would write every session on every
+    request (twice, with `renew_on_access`) and set its cookie again, a file write and a header
+    per page view or table re-fetch. A session this process last wrote less than
+    `RENEW_AFTER_S` ago and that the request left as it read it is neither written nor sent
+    again; its idle expiry (in the store and in the cookie's Max-Age) then moves at most that
+    much late. Reads are never cached, so another process's change or logout counts at once."""
+
+    def __init__(self, config: ServerSideSessionConfig) -> None:
+        super().__init__(config)
+        # session id -> (its data as last read or written here, when this process last wrote it)
+        self._seen: dict[str, tuple[bytes, float]] = {}
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         fresh = connection.scope.get("state", {}).get(FRESH_ID)
         return str(fresh) if fresh else super().get_session_id(connection)
+
+    async def get(self, session_id: str, store: Store) -> bytes | None:
+        data = await store.get(session_id)
+        if data is None:
+            self._seen.pop(session_id, None)
+        else:
+            self._remember(session_id, data, self._seen.get(session_id, (b"", NEVER))[1])
+        return data
+
+    async def store_in_message(
+        self,
+        scope_session: ScopeSession,
+        message: Message,
+        connection: ASGIConnection[Any, Any, Any, Any],
+    ) -> None:
+        if scope_session is not Empty:
+            session_id = self.get_session_id(connection)
+            seen = self._seen.get(session_id)
+            if (
+                seen is not None
+                and time.monotonic() - seen[1] < RENEW_AFTER_S
+                and seen[0] == self.serialize_data(scope_session, connection.scope)
+            ):
+                return  # no write, and the cookie the browser holds stands
+        await super().store_in_message(scope_session, message, connection)
+
+    async def set(self, session_id: str, data: bytes, store: Store) -> None:
+        await super().set(session_id, data, store)
+        self._remember(session_id, data, time.monotonic())
+
+    def _remember(self, session_id: str, data: bytes, written_at: float) -> None:
+        self._seen[session_id] = (data, written_at)
+        if len(self._seen) > SEEN_LIMIT:
+            now = time.monotonic()
+            self._seen = {k: v for k, v in self._seen.items() if now - v[1] < RENEW_AFTER_S}
 
 
 @dataclass
@@ -34,12 +87,12 @@ class SessionConfig(ServerSideSessionConfig):
 
 
 def session_config(idle_minutes: int) -> SessionConfig:
-    """HttpOnly, SameSite=Lax; expires after `idle_minutes` without a request (renewed on each)."""
+    """HttpOnly, SameSite=Lax; expires after `idle_minutes` without a request (renewed by the
+    backend's writes, at least every `RENEW_AFTER_S` of activity)."""
     return SessionConfig(
         key=COOKIE,
         store=STORE,
         max_age=idle_minutes * 60,
-        renew_on_access=True,
         httponly=True,
         samesite="lax",
     )

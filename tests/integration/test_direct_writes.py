@@ -1,0 +1,150 @@
+"""Under the real server, stream frames are written straight to the connection as HTTP/1.1
+chunks; a client that stops reading makes the writes wait, and once it reads again it gets
+every event, in order, once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from purchasing import db
+from purchasing.db import write_transaction
+from purchasing.live import outbox
+from tests.integration.conftest import Clerk, a_purchase
+from tests.integration.sse import open_stream, parse
+from tests.integration.test_stream import move
+from tests.servers import ServerProcess
+
+# About 6 MB of frames: more than the kernel lets a socket buffer (4 MB here) and the transport's.
+EVENTS = 1_500
+QUEUE_LIMIT = 2_000  # so the backlog waits instead of turning into a resync
+
+
+@pytest.fixture
+async def server(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]:
+    server = ServerProcess(
+        tmp_path, {"DATABASE_URL": database, "SSE_QUEUE_LIMIT": str(QUEUE_LIMIT)}
+    )
+    server.start()
+    engine = db.current_engine()
+    await db.start(engine)
+    try:
+        yield server
+    finally:
+        server.stop()
+        await db.stop(engine)
+
+
+async def health(client: httpx.AsyncClient) -> dict[str, Any]:
+    return (await client.get("/health")).json()  # type: ignore[no-any-return]
+
+
+async def test_streams_are_written_to_the_connection_and_read_as_sse(
+    server: ServerProcess,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        clerk = Clerk(client)
+        await clerk.login("supervisor")
+        async with open_stream(client) as first, open_stream(client) as second:
+            await until_health(lambda state: state["streams"] == 2, client)
+            assert (await health(client))["direct_streams"] == 2
+            purchase = await a_purchase("supply", "draft")
+            assert (await move(clerk, "supply", purchase["id"], "pending")).status_code == 200
+            for page in (first, second):
+                frame = await page.next_event()
+                assert frame.event == "supply_purchase_status_changed"
+                assert frame.json["new_status"] == "pending"
+
+
+async def test_a_client_that_stops_reading_gets_every_event_once_it_reads_again(
+    server: ServerProcess,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        await Clerk(client).login("supervisor")
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(slow, ("127.0.0.1", server.port))
+        reader, writer = await asyncio.open_connection(sock=slow)
+        writer.write(
+            f"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200")
+        assert b"transfer-encoding: chunked" in head.lower()
+        await until_health(lambda state: state["streams"] == 1, client)
+
+        written = await write_events(EVENTS)
+        # Not read meanwhile: the server's writes to this client have to wait.
+        await until_health(lambda state: state["hub"]["slow_writes"] >= 1, client)
+
+        frames = await read_events(reader, until=written[-1])
+        writer.close()
+    ids = [int(frame.id) for frame in frames if frame.id is not None]
+    assert ids == written
+    assert all(frame.event == "supply_purchase_status_changed" for frame in frames)
+
+
+async def until_health(check: Any, client: httpx.AsyncClient, wait_s: float = 20) -> None:
+    """Wait until the server's /health satisfies `check`, or fail."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while not check(await health(client)):
+        assert asyncio.get_running_loop().time() < deadline, str(await health(client))
+        await asyncio.sleep(0.05)
+
+
+async def write_events(count: int) -> list[int]:
+    """`count` outbox events of a main-company supply purchase, in batches of 50, each about
+    4 KB on the wire; the server reads them on its catch-up timer."""
+    purchase = await a_purchase("supply", "draft")
+    ids = []
+    for start in range(0, count, 50):
+        async with write_transaction():
+            for number in range(start, start + 50):
+                data = {
+                    "kind": "supply",
+                    "purchase_id": purchase["id"],
+                    "note": f"{number:04d}" * 1_000,
+                }
+                event = await outbox.write(
+                    "supply_purchase_status_changed",
+                    "supply",
+                    purchase["id"],
+                    purchase["company"],
+                    purchase["farm"],
+                    data,
+                )
+                ids.append(event["id"])
+    return ids
+
+
+async def read_events(reader: asyncio.StreamReader, until: int) -> list[Any]:
+    """Decode chunks exactly as HTTP/1.1 frames them, then SSE frames, up to event `until`
+    (within 60 s: heartbeats alone would keep the stream going for ever)."""
+    text = ""
+    frames = []
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        assert left > 0, f"event {until} not received; last: {frames[-1].id if frames else None}"
+        size_line = await asyncio.wait_for(reader.readuntil(b"\r\n"), left)
+        size = int(size_line.strip(), 16)
+        chunk = await asyncio.wait_for(reader.readexactly(size + 2), left)
+        assert chunk.endswith(b"\r\n"), "a chunk longer or shorter than its size line says"
+        text += chunk[:-2].decode()
+        while "\n\n" in text:
+            block, text = text.split("\n\n", 1)
+            frame = parse(block)
+            if frame.comment is None and frame.retry is None:
+                json.loads(frame.data)  # every frame's data is whole JSON
+                frames.append(frame)
+                if frame.id == str(until):
+                    return frames
