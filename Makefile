@@ -47,10 +47,10 @@ e2e: browser
 test: lint types unit integration e2e
 
 # Benchmarks (bench/README.md): results printed and kept in var/bench/latest.json.
-bench: install-test
+bench: browser
 	$(BIN)/python -m bench --mode full
 
-bench-quick: install-test
+bench-quick: browser
 	$(BIN)/python -m bench --mode quick
 
 clean:

@@ -22,6 +22,11 @@ class Mode:
     poll_intervals_s: tuple[float, ...] = (1.0, 2.0)
     write_stream_clients: int = 100  # idle streams connected while writers write
     warmup_streams: int = 20  # opened and closed before memory is read
+    storm_clients: tuple[int, ...] = (100, 1_000)  # pages re-fetching one table view at once
+    storm_timeout_s: float = 30.0  # longest wait for every page of one storm
+    tab_clicks: int = 20  # counted clicks per run in the browser scenario (click-to-other-tab)
+    tab_warmup_clicks: int = 3  # made first in every run, not counted
+    tab_click_timeout_s: float = 5.0  # longest wait for one click to show in the other tab
 
 
 QUICK = Mode(
@@ -41,5 +46,6 @@ FULL = Mode(
     idle_window_s=60.0,
     write_writers=(1, 10, 50),
     write_seconds=5.0,
+    tab_clicks=50,
 )
 MODES = {mode.name: mode for mode in (QUICK, FULL)}

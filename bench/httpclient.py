@@ -67,11 +67,29 @@ class Connection:
         raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
         return await asyncio.wait_for(self._exchange(raw), self.timeout_s)
 
-    async def _exchange(self, raw: bytes) -> Response:
+    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The connection, opened now unless it is open already."""
         reader, writer = self._reader, self._writer
         if reader is None or writer is None or writer.is_closing():
             reader, writer = await asyncio.open_connection(HOST, self.port)
             self._reader, self._writer = reader, writer
+        return reader, writer
+
+    async def _exchange(self, raw: bytes) -> Response:
+        """Send `raw` and read the answer. A kept-alive connection the server has meanwhile
+        closed (uvicorn closes idle ones after 5 s) answers nothing at all: the request never
+        reached the app, so it is sent once more on a new connection."""
+        reused = self._writer is not None and not self._writer.is_closing()
+        try:
+            return await self._send(raw)
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            nothing = isinstance(error, ConnectionError) or not error.partial
+            if not (reused and nothing):
+                raise
+        return await self._send(raw)
+
+    async def _send(self, raw: bytes) -> Response:
+        reader, writer = await self.open()
         writer.write(raw)
         self.bytes_sent += len(raw)
         try:

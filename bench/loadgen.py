@@ -169,6 +169,8 @@ class SseClient(asyncio.Protocol):
                     return buffer[start:]
                 receipts.changed_at[event_id] = changed_at
             receipts.note(event_id, now)
+            if self.group.storm is not None:
+                self.group.storm.refetch(self, event_id)
 
     def _fail(self) -> None:
         self.failed = True
@@ -213,9 +215,81 @@ class SseGroup:
     lost: int = 0  # connections ended, by either side
     connected: int = 0
     drained: asyncio.Event = field(default_factory=asyncio.Event)  # set when none is connected
+    storm: Storm | None = None  # when set, every event makes each client re-fetch a fragment
 
     def live(self) -> list[SseClient]:
         return [c for c in self.clients if not c.closed and not c.failed]
+
+
+@dataclass
+class Fetch:
+    """One client's re-fetch of the fragment after an event."""
+
+    status: int = 0
+    wire_bytes: int = 0
+    done_at: float = 0.0
+    error: str = ""
+
+
+class Storm:
+    """Each SSE client paired with a keep-alive connection of its own: on an event the client
+    re-fetches `path` as the page does (`HX-Request`, `X-Event-Id` of the event, and
+    `If-None-Match` with the ETag it last got)."""
+
+    def __init__(self, path: str, headers: dict[str, str], pairs: dict[SseClient, Connection]):
+        self.path = path
+        self.headers = headers
+        self.pairs = pairs
+        self.etags: dict[SseClient, str] = {}
+        self.seen: dict[SseClient, int] = {}  # the event each client last re-fetched for
+        self.fetches: dict[SseClient, Fetch] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.all_done = asyncio.Event()
+        self.armed = False
+        self.started = 0.0
+
+    def arm(self) -> None:
+        self.fetches, self.all_done, self.armed, self.started = {}, asyncio.Event(), True, 0.0
+
+    def refetch(self, client: SseClient, event_id: int) -> None:
+        if not self.armed or client not in self.pairs or client in self.fetches:
+            return  # one re-fetch per client per storm, as htmx coalesces a burst
+        self.seen[client] = event_id
+        self.fetches[client] = Fetch()
+        task = asyncio.get_running_loop().create_task(self.fetch(client, event_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def fetch(self, client: SseClient, event_id: int) -> None:
+        fetch = self.fetches[client]
+        headers = {**self.headers, "hx-request": "true", "x-event-id": str(event_id)}
+        if client in self.etags:
+            headers["if-none-match"] = self.etags[client]
+        try:
+            response = await self.pairs[client].request("GET", self.path, headers)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
+            fetch.error = type(error).__name__
+        else:
+            fetch.status, fetch.wire_bytes = response.status, response.wire_bytes
+            self.etags[client] = response.header("etag") or ""
+        fetch.done_at = clock()
+        if len(self.fetches) == len(self.pairs) and all(f.done_at for f in self.fetches.values()):
+            self.all_done.set()
+
+    def summary(self, changed_at: float) -> dict[str, Any]:
+        done = [f for f in self.fetches.values() if f.done_at and not f.error]
+        statuses: dict[str, int] = {}
+        for fetch in done:
+            statuses[str(fetch.status)] = statuses.get(str(fetch.status), 0) + 1
+        return {
+            "clients": len(self.pairs),
+            "fetched": sum(1 for f in done if f.status in (200, 304)),  # the table, or unchanged
+            "errors": sum(1 for f in self.fetches.values() if f.error),
+            "statuses": statuses,
+            "bytes": sum(f.wire_bytes for f in done),
+            "latency": latency_summary([f.done_at - changed_at for f in done]),
+            "all_within_s": max((f.done_at for f in done), default=changed_at) - changed_at,
+        }
 
 
 def sse_request(path: str, port: int, headers: dict[str, str]) -> bytes:
@@ -337,6 +411,56 @@ class LoadGenerator:
                 await asyncio.wait_for(self.sse.drained.wait(), timeout_s)
         self.sse = SseGroup()
         return {"closed": len(clients)}
+
+    async def storm_prepare(
+        self, port: int, path: str, headers: dict[str, str], count: int
+    ) -> dict[str, Any]:
+        """Pair the first `count` open streams each with a keep-alive connection of its own."""
+        clients = self.sse.live()[:count]
+        if len(clients) < count:
+            raise RuntimeError(f"{len(clients)} open streams, {count} needed")
+        pairs = {client: Connection(port, timeout_s=30) for client in clients}
+        await asyncio.gather(*(connection.open() for connection in pairs.values()))
+        self.sse.storm = Storm(path, headers, pairs)
+        return {"paired": len(pairs)}
+
+    def _storm(self) -> Storm:
+        if self.sse.storm is None:
+            raise RuntimeError("storm_prepare first")
+        return self.sse.storm
+
+    async def storm_arm(self) -> dict[str, Any]:
+        """From now on, the next event each client hears sets off its re-fetch."""
+        self._storm().arm()
+        return {}
+
+    async def storm_again(self) -> dict[str, Any]:
+        """Every client re-fetches now, as if it had heard its last event again: with the ETag
+        it holds, the server has nothing new to send."""
+        storm = self._storm()
+        storm.arm()
+        storm.started = clock()
+        for client, event_id in storm.seen.items():
+            storm.refetch(client, event_id)
+        return {}
+
+    async def storm_wait(self, timeout_s: float) -> dict[str, Any]:
+        """Until every client has its fragment, or the timeout. Times count from the event's
+        `changed_at` (after `storm_arm`) or from the start (after `storm_again`)."""
+        storm = self._storm()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(storm.all_done.wait(), timeout_s)
+        origin = storm.started or min(self.sse.receipts.changed_at.values(), default=clock())
+        return {**storm.summary(origin), "timed_out": not storm.all_done.is_set()}
+
+    async def storm_end(self) -> dict[str, Any]:
+        storm, self.sse.storm = self.sse.storm, None
+        if storm is not None:
+            for task in storm.tasks:
+                task.cancel()
+            for connection in storm.pairs.values():
+                connection.close()
+        return {}
 
     async def poll(self, groups: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
         """Several groups of pollers at once, each client on its own keep-alive connection
@@ -473,6 +597,11 @@ async def serve_commands() -> None:
         "sse_close": generator.sse_close,
         "poll": generator.poll,
         "write": generator.write,
+        "storm_prepare": generator.storm_prepare,
+        "storm_arm": generator.storm_arm,
+        "storm_again": generator.storm_again,
+        "storm_wait": generator.storm_wait,
+        "storm_end": generator.storm_end,
     }
     limit = raise_open_files_limit()
     _answer({"ready": True, "open_files_limit": limit, "pid": os.getpid()})

@@ -20,7 +20,7 @@ from bench.config import MODES
 from bench.harness import Harness, say
 from bench.procstat import cpu_count, machine
 from bench.report import Table
-from bench.scenarios import PLANNED, Outcome, load
+from bench.scenarios import Outcome, load
 from bench.servers import ROOT
 
 
@@ -38,8 +38,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def list_scenarios() -> None:
     for name, entry in load().items():
         print(f"{name:<20} {entry.title}")
-    for name, what in PLANNED.items():
-        print(f"{name:<20} (planned, not written yet) {what}")
 
 
 async def main(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from bench.harness import Harness
 from bench.report import Outcome
 
-__all__ = ["PLANNED", "REGISTRY", "Outcome", "Scenario", "load", "scenario"]
+__all__ = ["REGISTRY", "Outcome", "Scenario", "load", "scenario"]
 
 Run = Callable[[Harness], Awaitable[Outcome]]
 
@@ -33,14 +33,13 @@ class Scenario:
 
 REGISTRY: dict[str, Scenario] = {}
 # In the order they run: the memory figures come from the fan-out runs' fresh servers.
-MODULES = ("bench.scenarios.fanout", "bench.scenarios.idle", "bench.scenarios.writes")
-# Hooks for scenarios still to be written; listed by `python -m bench --list`.
-PLANNED = {
-    "refresh-storm": "N clients on one table view re-fetch the fragment after one event: time "
-    "until all have it, server CPU, renders against shared renders and 304s",
-    "click-to-other-tab": "a real browser clicks a status in one tab; time until another tab "
-    "shows it (Playwright, end to end)",
-}
+MODULES = (
+    "bench.scenarios.fanout",
+    "bench.scenarios.storm",
+    "bench.scenarios.idle",
+    "bench.scenarios.writes",
+    "bench.scenarios.browser",
+)
 
 
 def scenario(name: str, title: str) -> Callable[[Run], Run]:

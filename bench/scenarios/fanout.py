@@ -99,6 +99,7 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
     rss_after = rss_kb(server.pid)
 
     await loadgen.call("arm")
+    gc_before = after.get("gc")
     cpu_before, loadgen_before = cpu_seconds(server.pid), cpu_seconds(loadgen.pid)
     fired = late = in_a_row = 0
     for _ in range(mode.events):
@@ -113,6 +114,7 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
             break
     cpu = cpu_seconds(server.pid) - cpu_before
     loadgen_cpu = cpu_seconds(loadgen.pid) - loadgen_before
+    gc_after = (await server.get_json()).get("gc") if gc_before else None
     collected = await loadgen.call("collect")
     await loadgen.call("sse_close")
     await server.wait_streams(0)
@@ -142,6 +144,12 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
             if target.has_tasks and connected
             else None
         ),
+        # Ours: full collections during the events and the longest pause since the server
+        # started (GET /health `gc`); the floor and the peer do not report theirs.
+        "gc_full_collections": gc_after["collections"][2] - gc_before["collections"][2]
+        if gc_after and gc_before
+        else None,
+        "gc_longest_ms": max(gc_after["longest_ms"]) if gc_after else None,
     }
 
 
@@ -289,6 +297,14 @@ def build(mode: Mode, per_n: dict[int, dict[str, list[dict[str, Any]]]]) -> Outc
         "Response head: the largest number of bytes any stream received up to and including "
         "its first body chunk (status line, headers, `retry:`); it should not grow with N.",
     ]
+    for clients, runs in per_n.items():
+        full = Spread.of(r.get("gc_full_collections") for r in runs["ours"])
+        longest = Spread.of(r.get("gc_longest_ms") for r in runs["ours"])
+        latency.notes.append(
+            f"N = {clients:,}, ours: {full.text(digits=0)} full garbage collections during the "
+            f"events; the longest collector pause since the server started (connecting "
+            f"included): {longest.text(digits=1)} ms (GET /health `gc`)."
+        )
     compare.notes = ["Ratios above 1 mean ours is slower or costs more than the other."]
     return Outcome(data, [latency, compare, memory])
 

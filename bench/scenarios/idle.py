@@ -1,4 +1,4 @@
-"""Scenarios 3b and 4: what an idle client costs per hour, with our stream and with polling.
+"""Scenarios 3b and 5: what an idle client costs per hour, with our stream and with polling.
 
 Side by side in every run, each on an app instance of its own (roles rotate from run to run):
 K idle SSE streams on one; K pollers every 1 s on another, K every 2 s on a third (the old

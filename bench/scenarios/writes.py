@@ -1,4 +1,4 @@
-"""Scenario 5: status changes per second through the real route (transaction, history row,
+"""Scenario 6: status changes per second through the real route (transaction, history row,
 outbox, fan-out), with idle streams connected, on SQLite and on PostgreSQL.
 
 Both databases' app instances run at once, each with `write_stream_clients` idle streams; in
