@@ -23,6 +23,8 @@ import httpx
 import pytest
 import redis
 
+from purchasing import db
+
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 T = TypeVar("T")
@@ -215,3 +217,17 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@asynccontextmanager
+async def served(server: ServerProcess, *serve_args: str) -> AsyncIterator[ServerProcess]:
+    """`server` started, and this test's own database engine open beside it; both stopped
+    afterwards."""
+    server.start(*serve_args)
+    engine = db.current_engine()
+    await db.start(engine)
+    try:
+        yield server
+    finally:
+        server.stop()
+        await db.stop(engine)

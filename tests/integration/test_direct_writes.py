@@ -14,13 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from purchasing import db
 from purchasing.db import write_transaction
 from purchasing.live import outbox
 from tests.integration.conftest import Clerk, a_purchase
 from tests.integration.sse import open_stream, parse
 from tests.integration.test_stream import move
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, served
 
 # About 6 MB of frames: more than the kernel lets a socket buffer (4 MB here) and the transport's.
 EVENTS = 1_500
@@ -32,14 +31,8 @@ async def server(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]:
     server = ServerProcess(
         tmp_path, {"DATABASE_URL": database, "SSE_QUEUE_LIMIT": str(QUEUE_LIMIT)}
     )
-    server.start()
-    engine = db.current_engine()
-    await db.start(engine)
-    try:
-        yield server
-    finally:
-        server.stop()
-        await db.stop(engine)
+    async with served(server) as running:
+        yield running
 
 
 async def health(client: httpx.AsyncClient) -> dict[str, Any]:

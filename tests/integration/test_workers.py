@@ -14,11 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from purchasing import db
 from tests.integration.conftest import Clerk, a_purchase
 from tests.integration.sse import open_stream
 from tests.integration.test_stream import move
-from tests.servers import PURCHASING, ServerProcess, shared_redis
+from tests.servers import PURCHASING, ServerProcess, served, shared_redis
 
 WORKERS = 3
 PAGES = 9
@@ -44,14 +43,8 @@ async def workers(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]
         tmp_path,
         {"DATABASE_URL": database, "BROKER_URL": shared_redis(), "EVENT_CATCH_UP_S": "2"},
     )
-    server.start("--workers", str(WORKERS))
-    engine = db.current_engine()
-    await db.start(engine)
-    try:
-        yield server
-    finally:
-        server.stop()
-        await db.stop(engine)
+    async with served(server, "--workers", str(WORKERS)) as running:
+        yield running
 
 
 async def test_every_page_hears_every_change_whichever_worker_holds_it(
