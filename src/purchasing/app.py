@@ -110,8 +110,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await db.start(engine, settings.db_pool_size)
         await hub.start()
         await guard.start()
-        gc_pauses.install()
         freeze_startup()
+        gc_pauses.install()  # after the freeze: its own full collection is not a pause to report
 
     async def on_shutdown() -> None:
         gc_pauses.uninstall()
