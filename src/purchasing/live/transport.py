@@ -6,6 +6,9 @@ response has started (headers, cookies and security headers all went the ASGI wa
 needs nothing but HTTP/1.1 chunk framing, so when the server is uvicorn's httptools protocol the
 hub writes the chunk to its transport itself. Anything else (another server, the test client, a
 paused transport) keeps the ASGI `send`, which waits for the client as it should.
+
+It reads a few attributes of uvicorn's `RequestResponseCycle` (a detail of uvicorn, whose minor
+version pyproject pins); `tests/integration/test_direct_writes.py` fails should they change.
 """
 
 from __future__ import annotations
