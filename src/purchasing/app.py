@@ -30,7 +30,7 @@ from purchasing.gcpauses import GcPauses, freeze_startup, thaw
 from purchasing.live.broker import broker_from_url
 from purchasing.live.hub import Hub
 from purchasing.services.errors import NotFound, ValidationFailed
-from purchasing.services.users import ActorCache
+from purchasing.services.users import ActorCache, actor_of_session
 from purchasing.settings import Settings
 from purchasing.web import errors, sessions, throttle
 from purchasing.web.auth import AuthController
@@ -53,9 +53,7 @@ async def home(request: Request[Any, Any, Any]) -> Redirect:
 async def retrieve_actor(
     session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Actor | None:
-    user_id = session.get("user_id")
-    actors: ActorCache = connection.app.state.actors
-    return await actors.get(user_id) if isinstance(user_id, int) else None
+    return await actor_of_session(session, connection.app.state.actors)
 
 
 def shared_stores(settings: Settings) -> dict[str, Store]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,10 +101,16 @@ async def open_stream(
             task.cancel()
 
 
-async def eventually(check: Callable[[], bool], wait_s: float = WAIT_S) -> None:
-    """Wait until `check()` holds (an effect that has no event to wait on), or fail."""
+async def eventually(check: Callable[[], bool | Awaitable[bool]], wait_s: float = WAIT_S) -> None:
+    """Wait until `check()` (or what it returns, awaited) holds: an effect that has no event to
+    wait on. Fails after `wait_s`."""
     deadline = asyncio.get_running_loop().time() + wait_s
-    while not check():
+    while True:
+        held = check()
+        if inspect.isawaitable(held):
+            held = await held
+        if held:
+            return
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # polling, with a deadline, for an effect with no event

@@ -17,7 +17,7 @@ import pytest
 from purchasing.db import write_transaction
 from purchasing.live import outbox
 from tests.integration.conftest import Clerk, a_purchase
-from tests.integration.sse import open_stream, parse
+from tests.integration.sse import eventually, open_stream, parse
 from tests.integration.test_stream import move
 from tests.servers import ServerProcess, served
 
@@ -88,10 +88,11 @@ async def test_a_client_that_stops_reading_gets_every_event_once_it_reads_again(
 
 async def until_health(check: Any, client: httpx.AsyncClient, wait_s: float = 20) -> None:
     """Wait until the server's /health satisfies `check`, or fail."""
-    deadline = asyncio.get_running_loop().time() + wait_s
-    while not check(await health(client)):
-        assert asyncio.get_running_loop().time() < deadline, str(await health(client))
-        await asyncio.sleep(0.05)
+
+    async def holds() -> bool:
+        return bool(check(await health(client)))
+
+    await eventually(holds, wait_s)
 
 
 async def write_events(count: int) -> list[int]:

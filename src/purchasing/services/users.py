@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -132,6 +134,12 @@ class ActorCache:
             self._kept[user_id] = (actor, time.monotonic() + self.ttl_s)
         future.set_result(actor)
         return actor
+
+
+async def actor_of_session(session: Mapping[str, Any], actors: ActorCache) -> Actor | None:
+    """The active user a session was signed in as, else None."""
+    user_id = session.get("user_id")
+    return await actors.get(user_id) if isinstance(user_id, int) else None
 
 
 async def _company_for(role: Role, company_name: str | None, errors: dict[str, str]) -> int | None:

@@ -23,7 +23,7 @@ from litestar.types import Message, Receive, Scope, Send
 
 from purchasing.live.stream import EventStream
 from purchasing.live.transport import SERVER_SEND
-from purchasing.services.users import ActorCache
+from purchasing.services.users import actor_of_session
 from purchasing.web import sessions
 from purchasing.web.security import add_security_headers
 
@@ -54,14 +54,13 @@ class Front:
             return None
         data = await self.app.stores.get(sessions.STORE).get(session_id)
         try:
-            user_id = msgspec.json.decode(data).get("user_id") if data else None
-        except (msgspec.DecodeError, AttributeError):
+            session = msgspec.json.decode(data) if data else None
+        except msgspec.DecodeError:
             return None
-        if not isinstance(user_id, int):
+        if not isinstance(session, dict):
             return None
         state = self.app.state
-        actors: ActorCache = state.actors
-        actor = await actors.get(user_id)
+        actor = await actor_of_session(session, state.actors)
         if actor is None:
             return None
         cursor = connection.headers.get("last-event-id") or connection.query_params.get("after")
