@@ -13,6 +13,7 @@ class Mode:
     # N streams on one app worker; memory and tasks per connection are read at each N too
     fanout_clients: tuple[int, ...]
     idle_window_s: float  # how long idle streams and pollers are watched
+    idle_runs_at_once: bool  # every run on its own instances in one window, or one after another
     write_writers: tuple[int, ...]  # concurrent writers in the write-path scenario
     write_seconds: float  # per measurement
     events: int = 30  # status changes fanned out per fan-out measurement
@@ -35,6 +36,7 @@ QUICK = Mode(
     per_kind=30,
     fanout_clients=(1_000,),
     idle_window_s=20.0,
+    idle_runs_at_once=True,
     write_writers=(1, 10),
     write_seconds=1.0,
 )
@@ -44,6 +46,7 @@ FULL = Mode(
     per_kind=200,
     fanout_clients=(1_000, 5_000, 10_000),
     idle_window_s=60.0,
+    idle_runs_at_once=False,
     write_writers=(1, 10, 50),
     write_seconds=5.0,
     tab_clicks=50,

@@ -82,6 +82,7 @@ class SseClient(asyncio.Protocol):
         "heartbeat_at",
         "heartbeats",
         "in_body",
+        "port",
         "ready",
         "ready_at",
         "ready_bytes",
@@ -90,9 +91,10 @@ class SseClient(asyncio.Protocol):
         "transport",
     )
 
-    def __init__(self, request: bytes, group: SseGroup) -> None:
+    def __init__(self, request: bytes, group: SseGroup, port: int) -> None:
         self.request = request
         self.group = group
+        self.port = port
         self.transport: asyncio.Transport | None = None
         self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.tail = b""
@@ -317,7 +319,7 @@ class LoadGenerator:
         opened = failed = 0
         heads: list[int] = []  # bytes of each response up to its first body chunk
         for first in range(0, count, batch):
-            clients = [SseClient(request, self.sse) for _ in range(min(batch, count - first))]
+            clients = [SseClient(request, self.sse, port) for _ in range(min(batch, count - first))]
             self.sse.clients.extend(clients)
             connects = [loop.create_connection(_itself(c), HOST, port) for c in clients]
             await asyncio.gather(*connects, return_exceptions=True)
@@ -372,12 +374,13 @@ class LoadGenerator:
             "latency": latency_summary(book.latencies()),
         }
 
-    async def idle_bytes(self) -> dict[str, Any]:
-        """Per stream: the bytes of the initial response (headers and `retry:`), and the idle
-        bytes per second after it. With two heartbeats or more that rate is taken between the
-        first and the last (the steady rate); with one, from the initial response to it (the
-        first interval, which may be longer than the next ones)."""
-        clients = self.sse.live()
+    async def idle_bytes(self, port: int | None = None) -> dict[str, Any]:
+        """Per stream (of the server on `port`, or of every server): the bytes of the initial
+        response (headers and `retry:`), and the idle bytes per second after it. With two
+        heartbeats or more that rate is taken between the first and the last (the steady rate);
+        with one, from the initial response to it (the first interval, which may be longer than
+        the next ones)."""
+        clients = [c for c in self.sse.live() if port is None or c.port == port]
         initial = [c.ready_bytes for c in clients if c.ready_at]
         steady = [
             (c.bytes - c.first_heartbeat_bytes) / (c.heartbeat_at - c.first_heartbeat_at)

@@ -1,6 +1,8 @@
 """Scenarios 3b and 5: what an idle client costs per hour, with our stream and with polling.
 
-Side by side in every run, each on an app instance of its own (roles rotate from run to run):
+Side by side in every run, each on an app instance of its own (in full mode the runs follow one
+another on one set of instances, roles rotating from run to run; in quick mode every run has a
+set of its own and all are watched in the same window):
 K idle SSE streams on one; K pollers every 1 s on another, K every 2 s on a third (the old
 design: each poll re-fetches the table fragment, `GET /purchases/supply/table` with
 `HX-Request: true`); a fourth instance has no client at all and shows the app's own background
@@ -17,6 +19,7 @@ from bench.loadgen import sse_request
 from bench.procstat import cpu_seconds
 from bench.report import Table
 from bench.scenarios import Outcome, scenario
+from bench.servers import ServerProcess
 from bench.stats import Spread, ratios
 
 POLL_PATH = "/purchases/supply/table"
@@ -27,17 +30,24 @@ def _roles(intervals: tuple[float, ...]) -> list[str]:
     return ["sse", *(f"poll {interval:g} s" for interval in intervals), "no clients"]
 
 
-async def one_window(harness: Harness, apps: dict[str, App]) -> dict[str, Any]:
+async def windows(harness: Harness, sets: list[dict[str, App]]) -> list[dict[str, Any]]:
+    """One watched window over every set of instances at once: one measurement per set."""
     mode, loadgen = harness.mode, harness.loadgen
     clients, window = mode.idle_clients, mode.idle_window_s
-    sse = apps["sse"]
-    headers = sse.login.headers()
-    connect_cpu = cpu_seconds(sse.server.pid)
-    opened = await loadgen.call(
-        "sse_open", port=sse.server.port, count=clients, batch=mode.connect_batch, headers=headers
-    )
-    await sse.server.wait_streams(int(opened["opened"]))
-    connect_cpu = cpu_seconds(sse.server.pid) - connect_cpu
+    connect_cpu, opened = [], []
+    for apps in sets:
+        sse = apps["sse"]
+        before = cpu_seconds(sse.server.pid)
+        answer = await loadgen.call(
+            "sse_open",
+            port=sse.server.port,
+            count=clients,
+            batch=mode.connect_batch,
+            headers=sse.login.headers(),
+        )
+        await sse.server.wait_streams(int(answer["opened"]))
+        connect_cpu.append(cpu_seconds(sse.server.pid) - before)
+        opened.append(int(answer["opened"]))
     pollers = [
         {
             "port": apps[f"poll {interval:g} s"].server.port,
@@ -46,24 +56,54 @@ async def one_window(harness: Harness, apps: dict[str, App]) -> dict[str, Any]:
             "clients": clients,
             "interval_s": interval,
         }
+        for apps in sets
         for interval in mode.poll_intervals_s
     ]
-    cpu_before = {role: cpu_seconds(app.server.pid) for role, app in apps.items()}
+    cpu_before = [{role: cpu_seconds(app.pid) for role, app in _servers(apps)} for apps in sets]
     began = time.monotonic()
     polled = await loadgen.call("poll", groups=pollers, duration_s=window)
     elapsed = time.monotonic() - began
-    cpu = {role: cpu_seconds(app.server.pid) - cpu_before[role] for role, app in apps.items()}
-    idle = await loadgen.call("idle_bytes")
+    cpu = [
+        {role: cpu_seconds(app.pid) - before[role] for role, app in _servers(apps)}
+        for apps, before in zip(sets, cpu_before, strict=True)
+    ]
+    idle = [await loadgen.call("idle_bytes", port=apps["sse"].server.port) for apps in sets]
     await loadgen.call("sse_close")
-    await sse.server.wait_streams(0)
+    for apps in sets:
+        await apps["sse"].server.wait_streams(0)
+    per_set = len(mode.poll_intervals_s)
+    polled_by_set = [
+        polled["groups"][at : at + per_set] for at in range(0, len(polled["groups"]), per_set)
+    ]
+    return [
+        _measurement(mode, *one, elapsed)
+        for one in zip(sets, opened, connect_cpu, cpu, idle, polled_by_set, strict=True)
+    ]
 
+
+def _servers(apps: dict[str, App]) -> list[tuple[str, ServerProcess]]:
+    return [(role, app.server) for role, app in apps.items()]
+
+
+def _measurement(
+    mode: Mode,
+    apps: dict[str, App],
+    opened: int,
+    connect_cpu: float,
+    cpu: dict[str, float],
+    idle: dict[str, Any],
+    polled: list[dict[str, Any]],
+    elapsed: float,
+) -> dict[str, Any]:
+    clients = mode.idle_clients
+    sse = apps["sse"]
     per_hour = HOUR_S / elapsed
-    request_bytes = len(sse_request("/events", sse.server.port, headers))
+    request_bytes = len(sse_request("/events", sse.server.port, sse.login.headers()))
     rate = idle["bytes_per_second"]
     result: dict[str, Any] = {
         "window_s": elapsed,
         "sse": {
-            "clients": opened["opened"],
+            "clients": opened,
             "requests_per_hour": 1,
             "initial_bytes": idle["initial_bytes"],
             "idle_bytes_per_second": rate,
@@ -80,7 +120,7 @@ async def one_window(harness: Harness, apps: dict[str, App]) -> dict[str, Any]:
         },
         "no_clients_cpu_s_per_hour": cpu["no clients"] * per_hour,
     }
-    for interval, group in zip(mode.poll_intervals_s, polled["groups"], strict=True):
+    for interval, group in zip(mode.poll_intervals_s, polled, strict=True):
         role = f"poll {interval:g} s"
         result[role] = {
             "clients": clients,
@@ -100,16 +140,29 @@ async def one_window(harness: Harness, apps: dict[str, App]) -> dict[str, Any]:
 async def idle(harness: Harness) -> Outcome:
     mode = harness.mode
     roles = _roles(mode.poll_intervals_s)
-    instances = await harness.start_apps(len(roles))
+    window = f"{mode.idle_window_s:.0f} s window"
     runs: list[dict[str, Any]] = []
-    try:
-        for run in range(mode.runs):
-            say(f"idle vs polling: run {run + 1}/{mode.runs}, {mode.idle_window_s:.0f} s window")
-            turn = run % len(instances)
-            rotated = instances[turn:] + instances[:turn]
-            runs.append(await one_window(harness, dict(zip(roles, rotated, strict=True))))
-    finally:
-        harness.stop(instances)
+    if mode.idle_runs_at_once:  # one set of instances per run, all watched in one window
+        instances = await harness.start_apps(len(roles) * mode.runs)
+        sets = [
+            dict(zip(roles, instances[at : at + len(roles)], strict=True))
+            for at in range(0, len(instances), len(roles))
+        ]
+        try:
+            say(f"idle vs polling: {mode.runs} runs side by side, one {window}")
+            runs = await windows(harness, sets)
+        finally:
+            harness.stop(instances)
+    else:  # one set of instances, roles rotating from run to run
+        instances = await harness.start_apps(len(roles))
+        try:
+            for run in range(mode.runs):
+                say(f"idle vs polling: run {run + 1}/{mode.runs}, {window}")
+                turn = run % len(instances)
+                rotated = instances[turn:] + instances[:turn]
+                runs += await windows(harness, [dict(zip(roles, rotated, strict=True))])
+        finally:
+            harness.stop(instances)
     return Outcome({"runs": runs, **summarise(runs, roles[:-1])}, tables(mode, runs, roles))
 
 
