@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from playwright.sync_api import ConsoleMessage, Dialog, Locator, Page, expect
 
 # Content-Security-Policy refusals, script errors and alert() calls seen by any page, per test.
@@ -24,6 +27,16 @@ def watch_for_problems(page: Page) -> None:
     page.on("console", on_console)
     page.on("pageerror", lambda error: BROWSER_PROBLEMS.append(f"script error: {error}"))
     page.on("dialog", on_dialog)
+
+
+def until(check: Callable[[], bool], what: str, timeout_s: float = 10) -> None:
+    """Wait until `check()` holds, for an effect no page shows (the server's open streams, which
+    tab holds one). Fails after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not seen in {timeout_s:g} s: {what}")
+        time.sleep(0.05)  # polling, with a deadline, for an effect with no event
 
 
 def settled(page: Page) -> None:

@@ -2,23 +2,18 @@
 (function () {
   "use strict";
 
-  var EVENT_TYPES = [
-    "supply_purchase_status_changed",
-    "feed_purchase_status_changed",
-    "livestock_purchase_status_changed",
-    "resync",
-  ];
   var REFRESH_DEADLINE_MS = 5000;
   var MAX_TOASTS = 3;
   var TOAST_LIFETIME_MS = 10000;
 
   var body = document.body;
-  var live = body.hasAttribute("sse-connect");
+  // Events come from live-share.js as `live:<type>` events on <body>, each once and in order.
+  var live = !!body.dataset.liveStream;
   var tabId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
   body.dataset.tabId = tabId;
-  // The newest event this page reflects: from the server at render time, then from the stream.
-  var lastId = Number(body.dataset.liveCursor) || 0;
-  var refreshedThrough = lastId;
+  // The newest event the table reflects: from the server at render time, then from the stream.
+  var refreshedThrough = Number(body.dataset.liveCursor) || 0;
+  var missedWhileHidden = false;
   var liveTable = document.getElementById("live-table");
   var liveKind = liveTable ? liveTable.dataset.liveKind : null;
 
@@ -60,19 +55,23 @@
 
   function confirmLiveRefresh(event) {
     var trigger = event.detail.triggeringEvent;
-    if (!trigger || typeof trigger.type !== "string" || trigger.type.indexOf("sse:") !== 0) return;
+    if (!trigger || typeof trigger.type !== "string" || trigger.type.indexOf("live:") !== 0) return;
     if (approved.has(trigger)) return;
     var message = trigger.detail;
-    var id = Number(message.lastEventId);
-    if (trigger.type === "sse:resync") {
-      refreshedThrough = id; // a restored database may count from lower ids
-      approved.add(trigger);
-      return;
+    if (message.type === "resync") {
+      refreshedThrough = message.id; // a restored database may count from lower ids
+    } else {
+      var data = parse(message.data);
+      var stale = message.id <= refreshedThrough;
+      refreshedThrough = Math.max(refreshedThrough, message.id);
+      if (stale || (data && data.origin_tab === tabId && ownChangeShown(data))) {
+        event.preventDefault();
+        return;
+      }
     }
-    var data = parse(message.data);
-    var stale = id <= refreshedThrough;
-    refreshedThrough = Math.max(refreshedThrough, id);
-    if (stale || (data && data.origin_tab === tabId && ownChangeShown(data))) {
+    // A hidden tab does not refresh; it catches up once when it is shown again.
+    if (document.hidden) {
+      missedWhileHidden = true;
       event.preventDefault();
       return;
     }
@@ -151,36 +150,19 @@
 
   if (!live) return;
 
-  // --- The stream: resume from the last id seen, even when htmx builds a new EventSource. ---
-  htmx.createEventSource = function (url) {
-    var target = new URL(url, window.location.href);
-    target.searchParams.set("after", String(lastId));
-    return new EventSource(target.toString(), { withCredentials: true });
-  };
-
-  var listened = new WeakSet();
-  document.addEventListener("htmx:sseOpen", function (event) {
-    var source = event.detail.source;
-    setConnection("live", "Live");
-    if (listened.has(source)) return;
-    listened.add(source);
-    EVENT_TYPES.forEach(function (type) { source.addEventListener(type, onEvent); });
-  });
-  document.addEventListener("htmx:sseError", function (event) {
-    var closed = event.detail.source && event.detail.source.readyState === EventSource.CLOSED;
-    setConnection(closed || !navigator.onLine ? "offline" : "reconnecting", closed ? "Offline" : "Reconnecting…");
+  // --- The stream's state and its events (live-share.js holds or shares the stream). ---
+  body.addEventListener("live:state", function (event) {
+    setConnection(event.detail.state, event.detail.label);
   });
   window.addEventListener("offline", function () { setConnection("offline", "Offline"); });
 
-  function onEvent(message) {
-    var id = Number(message.lastEventId);
-    if (message.type !== "resync" && !(id > lastId)) return;
-    lastId = id;
-    body.dataset.lastEventId = String(id);
-    if (message.type === "resync") return;
-    var data = parse(message.data);
+  function onEvent(event) {
+    var data = parse(event.detail.data);
     if (data && data.origin_tab !== tabId && data.kind === liveKind) showToast(data);
   }
+  ["supply", "feed", "livestock"].forEach(function (kind) {
+    body.addEventListener("live:" + kind + "_purchase_status_changed", onEvent);
+  });
 
   function setConnection(state, label) {
     var indicator = document.querySelector("[data-testid=connection-status]");
@@ -324,6 +306,11 @@
       var before = versions[row.dataset.purchaseId];
       if (before !== undefined && before !== row.dataset.version) row.classList.add("row-changed");
     });
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !missedWhileHidden) return;
+    missedWhileHidden = false;
+    htmx.trigger(liveTable, "reload-table");
   });
   fallback.querySelector("[data-testid=reload-table]").addEventListener("click", function () {
     htmx.trigger(liveTable, "htmx:abort");

@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -164,6 +165,7 @@ class ServerProcess:
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.verify: ssl.SSLContext | bool = True  # what httpx trusts for an https:// url
 
     def command(self, *args: str) -> None:
         subprocess.run(
@@ -173,18 +175,13 @@ class ServerProcess:
             capture_output=True,
         )
 
+    def serve_command(self, *serve_args: str) -> list[str]:
+        return [*PURCHASING, "serve", "--port", str(self.port), *serve_args]
+
     def start(self, *serve_args: str) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "purchasing",
-                    "serve",
-                    "--port",
-                    str(self.port),
-                    *serve_args,
-                ],
+                self.serve_command(*serve_args),
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -194,7 +191,7 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/login", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/login", timeout=1, verify=self.verify).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)  # polling for readiness, not waiting for an effect
@@ -217,6 +214,12 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def health(self) -> dict[str, Any]:
+        """GET /health: what this process holds (its open event streams among it)."""
+        response = httpx.get(f"{self.url}/health", timeout=5, verify=self.verify)
+        response.raise_for_status()
+        return dict(response.json())
 
 
 @asynccontextmanager

@@ -1,0 +1,229 @@
+// One event stream per browser, however many tabs are open.
+//
+// Browsers open at most 6 connections to a host over HTTP/1.1, and every event stream keeps one.
+// So the tabs of one signed-in user share a single stream: a Web Lock elects the tab that holds
+// it (with htmx's sse extension), and that tab relays each event to the others over a
+// BroadcastChannel. When the holder closes, the lock passes to a waiting tab, which resumes the
+// stream from the last id it has seen. A holder that stops answering (a frozen or hung tab) has
+// its lock taken over. A tab that opens while events flow gets what it missed from the holder's
+// backlog, or is told to re-fetch its table when the backlog does not reach back far enough.
+//
+// Every tab, the holder included, hands events to its page as `live:<type>` events on <body>,
+// in order and each once (detail: {type, id, data}), and the connection state as `live:state`
+// (detail: {state, label}). htmx triggers and app.js listen to those.
+//
+// Without Web Locks or BroadcastChannel (an old browser, or a page served over plain HTTP from
+// another host than localhost, which is not a secure context) every tab holds its own stream.
+(function () {
+  "use strict";
+
+  var body = document.body;
+  if (!body.dataset.liveStream) return;
+
+  var EVENT_TYPES = [
+    "supply_purchase_status_changed",
+    "feed_purchase_status_changed",
+    "livestock_purchase_status_changed",
+    "resync",
+  ];
+  var BACKLOG_SIZE = 200; // events every tab keeps for tabs that open after them
+  var PING_EVERY_MS = 1000; // a waiting tab asks after the holder when it has not heard from it
+  var TAKEOVER_AFTER_MS = 2000; // an unanswered ask this old means the holder is stuck
+
+  var tab = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+  var lockName = "purchasing-live:" + body.dataset.liveUser;
+  var sharing = !!(navigator.locks && navigator.locks.request && window.BroadcastChannel);
+  var channel = null;
+  // Waiting tabs do not all take over at the same moment.
+  var takeOverAfter = TAKEOVER_AFTER_MS + Math.random() * 1000;
+
+  // --- What this page has seen: events with ids in (floor, lastId], the newest kept. ---
+  var lastId = Number(body.dataset.liveCursor) || 0;
+  var floor = lastId;
+  var backlog = [];
+  var state = { state: "reconnecting", label: "Connecting…" };
+
+  function announce(name, detail) {
+    body.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
+
+  // Hands one event to this page unless it has it already. A resync (the stream could not
+  // replay, or the database was restored) starts the count again from its id.
+  function deliver(message) {
+    if (message.type === "resync") {
+      backlog = [];
+      floor = message.id;
+    } else if (message.id > lastId) {
+      backlog.push(message);
+      if (backlog.length > BACKLOG_SIZE) floor = backlog.shift().id;
+    } else {
+      return false;
+    }
+    lastId = message.id;
+    body.dataset.lastEventId = String(lastId);
+    announce("live:" + message.type, message);
+    return true;
+  }
+
+  function setState(next) {
+    state = next;
+    announce("live:state", state);
+  }
+
+  // --- Holding the stream. ---
+  var holding = false;
+  var streamElement = null;
+  var source = null;
+
+  // htmx's sse extension asks for every EventSource it opens, reconnections included: each one
+  // resumes after the last event this tab has.
+  htmx.createEventSource = function (url) {
+    var target = new URL(url, window.location.href);
+    target.searchParams.set("after", String(lastId));
+    source = new EventSource(target.toString(), { withCredentials: true });
+    EVENT_TYPES.forEach(function (type) { source.addEventListener(type, fromStream); });
+    return source;
+  };
+
+  function fromStream(event) {
+    var message = { type: event.type, id: Number(event.lastEventId), data: event.data };
+    if (deliver(message)) post({ kind: "event", message: message });
+  }
+
+  function hold() {
+    holding = true;
+    streamElement = document.createElement("div");
+    streamElement.hidden = true;
+    streamElement.setAttribute("hx-ext", "sse");
+    streamElement.setAttribute("sse-connect", body.dataset.liveStream);
+    body.appendChild(streamElement);
+    htmx.process(streamElement);
+    post({ kind: "holder" });
+  }
+
+  function letGo() {
+    holding = false;
+    if (source) source.close();
+    if (streamElement) {
+      // Without the attribute a reconnection the extension has scheduled does nothing.
+      streamElement.removeAttribute("sse-connect");
+      streamElement.remove();
+    }
+    source = streamElement = null;
+  }
+
+  function streamState(next) {
+    setState(next);
+    post({ kind: "state", state: next });
+  }
+
+  document.addEventListener("htmx:sseOpen", function () {
+    streamState({ state: "live", label: "Live" });
+  });
+  document.addEventListener("htmx:sseError", function (event) {
+    var closed = event.detail.source && event.detail.source.readyState === EventSource.CLOSED;
+    streamState(closed || !navigator.onLine
+      ? { state: "offline", label: "Offline" }
+      : { state: "reconnecting", label: "Reconnecting…" });
+  });
+
+  // --- Sharing it. ---
+  function post(note) {
+    if (!channel) return;
+    note.from = tab;
+    channel.postMessage(note);
+  }
+
+  var welcomed = false; // a newly opened tab queues relayed events until its catch-up arrives
+  var queued = [];
+  var heardAt = 0; // when the holder last said anything
+  var askedAt = 0; // when this tab last asked after it
+
+  function catchUp(messages) {
+    welcomed = true;
+    messages.concat(queued).forEach(deliver);
+    queued = [];
+  }
+
+  function onNote(event) {
+    var note = event.data;
+    if (holding) {
+      if (note.kind === "hello") post(welcome(note));
+      if (note.kind === "ping") post({ kind: "state", state: state });
+      return;
+    }
+    // Other waiting tabs' questions, and answers meant for another tab, are not the holder's.
+    if (note.kind === "hello" || note.kind === "ping" || (note.to && note.to !== tab)) return;
+    heardAt = Date.now();
+    if (note.kind === "event") {
+      if (welcomed) deliver(note.message);
+      else queued.push(note.message);
+    } else if (note.kind === "welcome") {
+      catchUp(note.messages);
+      setState(note.state);
+    } else if (note.kind === "state") {
+      setState(note.state);
+    } else if (note.kind === "holder" && !welcomed) {
+      post({ kind: "hello", after: lastId }); // a new holder: ask it instead
+    }
+  }
+
+  // What a tab that has seen events up to `after` is missing, or a resync when this tab's
+  // backlog does not reach back that far.
+  function welcome(hello) {
+    var messages = hello.after >= floor
+      ? backlog.filter(function (message) { return message.id > hello.after; })
+      : [{ type: "resync", id: lastId, data: JSON.stringify({ id: lastId, reason: "tab-opened" }) }];
+    return { kind: "welcome", to: hello.from, messages: messages, state: state };
+  }
+
+  var waiting = null; // the pending lock request, withdrawn before taking over
+
+  function campaign(takeOver) {
+    if (waiting) waiting.abort();
+    var withdraw = new AbortController();
+    waiting = takeOver ? null : withdraw;
+    var options = takeOver ? { steal: true } : { signal: withdraw.signal };
+    navigator.locks.request(lockName, options, function () {
+      waiting = null;
+      catchUp([]); // the stream replays from lastId whatever the queue lacks
+      hold();
+      return new Promise(function () {}); // held while the page lives
+    }).catch(function () {
+      // Taken over (this tab was frozen or hung) or withdrawn: wait for the lock again.
+      var lost = holding;
+      if (lost) letGo();
+      if (lost || takeOver) campaign(false);
+    });
+  }
+
+  function watchHolder() {
+    if (holding) return;
+    var now = Date.now();
+    if (askedAt > heardAt && now - askedAt > takeOverAfter) {
+      navigator.locks.query().then(function (locks) {
+        var held = locks.held.some(function (lock) { return lock.name === lockName; });
+        if (held && !holding && askedAt > heardAt) campaign(true);
+      });
+    } else if (now - heardAt > PING_EVERY_MS && !(askedAt > heardAt)) {
+      askedAt = now;
+      post({ kind: "ping" });
+    }
+  }
+
+  // Once htmx has set up the page's triggers, so that no event arrives before them.
+  function start() {
+    if (!sharing) {
+      hold();
+      return;
+    }
+    channel = new BroadcastChannel(lockName);
+    channel.onmessage = onNote;
+    window.setInterval(watchHolder, PING_EVERY_MS / 2);
+    post({ kind: "hello", after: lastId });
+    campaign(false);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
