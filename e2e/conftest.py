@@ -59,6 +59,9 @@ class LiveServer(ServerProcess):
         with sqlite3.connect(self.directory / "e2e.sqlite3") as connection:
             return connection.execute(sql, args).fetchall()
 
+    def newest_event(self) -> int:
+        return int(self.query("SELECT max(id) FROM outbox_event")[0][0])
+
     def fresh_purchase(self, kind: str) -> str:
         """The invoice of a draft purchase of `kind` that no other test has touched."""
         rows = self.query(

@@ -58,10 +58,6 @@ def watch(page: Page, kind: str, query: str) -> IndexPage:
     return index
 
 
-def newest_event(server: LiveServer) -> int:
-    return int(server.query("SELECT max(id) FROM outbox_event")[0][0])
-
-
 def expect_quiet(page: Page, through: int) -> None:
     """Once this page has seen every event up to `through`: no toast, no fallback was ever shown."""
     expect(page.locator("body")).to_have_attribute("data-last-event-id", str(through))
@@ -85,7 +81,7 @@ def test_a_change_in_one_browser_appears_in_the_other(
     expect(toast).to_contain_text("Supervisor")
     expect(toast).to_contain_text("WIB")
     assert b.evaluate("window.__sameDocument") is True
-    expect_quiet(a, newest_event(live_server))
+    expect_quiet(a, live_server.newest_event())
     expect(b.get_by_test_id("table-fallback")).to_have_attribute("data-times-shown", "0")
     toast.get_by_role("button", name="Dismiss").click()
     expect(toast).to_have_count(0)
@@ -116,7 +112,7 @@ def test_rapid_changes_end_in_the_same_state_with_one_toast_each(
     expect(b.get_by_test_id("toasts")).to_have_attribute("data-shown", str(count))
     expect(b.get_by_test_id("toast")).to_have_count(3)
     assert b.evaluate("window.__sameDocument") is True
-    expect_quiet(a, newest_event(live_server))
+    expect_quiet(a, live_server.newest_event())
     # Bursts coalesce: never two refreshes of B's table at once.
     refreshes = b.evaluate("window.__refresh")
     assert refreshes["most"] == 1
@@ -130,7 +126,7 @@ def test_a_burst_from_another_process_coalesces_into_few_refreshes(
     _, b = clerks
     index_b = watch(b, "livestock", OLDEST_FIRST)
     b.evaluate(COUNT_REFRESHES)
-    before = newest_event(live_server)
+    before = live_server.newest_event()
     live_server.command("simulate", "--kind", "livestock", "--count", "30")
     expect(b.get_by_test_id("toasts")).to_have_attribute("data-shown", "30")
     rows = live_server.query(
@@ -240,7 +236,7 @@ def test_a_restarted_server_delivers_what_changed_while_it_was_down(
         b.route("**/events**", refuse_once)
         server.stop()
         expect(status).not_to_have_attribute("data-state", "live")
-        before = newest_event(server)
+        before = server.newest_event()
         server.command("simulate", "--kind", "supply", "--count", "3")
         changed = server.query(
             "SELECT p.id, p.status FROM purchase p"

@@ -66,10 +66,6 @@ def toasts_shown(index: IndexPage, count: int) -> None:
     expect(index.page.get_by_test_id("toasts")).to_have_attribute("data-shown", str(count))
 
 
-def newest_event(server: LiveServer) -> int:
-    return int(server.query("SELECT max(id) FROM outbox_event")[0][0])
-
-
 @pytest.fixture
 def invoice(live_server: LiveServer) -> str:
     """A draft supply purchase of this test's own."""
@@ -113,7 +109,7 @@ def test_ten_tabs_load_share_one_stream_and_each_gets_every_change(
         index.expect_status(invoice, "pending")
         toasts_shown(index, 1)
         expect(index.page.get_by_test_id("toast")).to_contain_text(invoice)
-    newest = str(newest_event(live_server))
+    newest = str(live_server.newest_event())
     for index in others:  # the event reached them too; a supply toast does not belong there
         expect(index.page.locator("body")).to_have_attribute("data-last-event-id", newest)
         toasts_shown(index, 0)
@@ -178,7 +174,7 @@ def test_a_hidden_tab_does_not_refresh_and_catches_up_when_shown(
 
     changer.change_status(invoice, "Pending")
     shown.expect_status(invoice, "pending")
-    newest = str(newest_event(live_server))
+    newest = str(live_server.newest_event())
     expect(hidden.page.locator("body")).to_have_attribute("data-last-event-id", newest)
     hidden.expect_status(invoice, "draft")
     assert table_requests == []
@@ -199,7 +195,7 @@ def test_a_tab_that_opens_late_gets_what_it_missed_from_the_holder(
 ) -> None:
     first, second = (index_tab(manager, "supply", f"?q={invoice}") for _ in range(2))
     the_holder(manager.pages)
-    before = newest_event(live_server)
+    before = live_server.newest_event()
     changer.change_status(invoice, "Pending")
     changer.expect_status(invoice, "pending")
     changer.change_status(invoice, "Confirmed")
