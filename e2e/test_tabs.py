@@ -50,16 +50,15 @@ def index_tab(context: BrowserContext, kind: str, query: str = "") -> IndexPage:
     return index
 
 
-def holders(pages: list[Page]) -> list[Page]:
-    return [page for page in pages if page.evaluate(HOLDS_STREAM) == 1]
-
-
 def the_holder(pages: list[Page]) -> Page:
+    holders: list[Page] = []
+
     def one() -> bool:
-        return len(holders(pages)) == 1
+        holders[:] = [page for page in pages if page.evaluate(HOLDS_STREAM) == 1]
+        return len(holders) == 1
 
     until(one, "exactly one tab holding the stream")
-    return holders(pages)[0]
+    return holders[0]
 
 
 def toasts_shown(index: IndexPage, count: int) -> None:

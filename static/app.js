@@ -15,7 +15,6 @@
   var refreshedThrough = Number(body.dataset.liveCursor) || 0;
   var missedWhileHidden = false;
   var liveTable = document.getElementById("live-table");
-  var liveKind = liveTable ? liveTable.dataset.liveKind : null;
 
   function parse(text) {
     try { return JSON.parse(text); } catch (error) { return null; }
@@ -156,13 +155,13 @@
   });
   window.addEventListener("offline", function () { setConnection("offline", "Offline"); });
 
-  function onEvent(event) {
-    var data = parse(event.detail.data);
-    if (data && data.origin_tab !== tabId && data.kind === liveKind) showToast(data);
+  // A toast for each change of this index page's kind made elsewhere (other pages show none).
+  if (liveTable) {
+    body.addEventListener("live:" + liveTable.dataset.liveEvent, function (event) {
+      var data = parse(event.detail.data);
+      if (data && data.origin_tab !== tabId) showToast(data);
+    });
   }
-  ["supply", "feed", "livestock"].forEach(function (kind) {
-    body.addEventListener("live:" + kind + "_purchase_status_changed", onEvent);
-  });
 
   function setConnection(state, label) {
     var indicator = document.querySelector("[data-testid=connection-status]");

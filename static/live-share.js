@@ -178,14 +178,17 @@
   }
 
   var waiting = null; // the pending lock request, withdrawn before taking over
+  var takingOver = false; // a takeover asked for and not yet granted
 
   function campaign(takeOver) {
     if (waiting) waiting.abort();
     var withdraw = new AbortController();
     waiting = takeOver ? null : withdraw;
+    takingOver = takeOver;
     var options = takeOver ? { steal: true } : { signal: withdraw.signal };
     navigator.locks.request(lockName, options, function () {
       waiting = null;
+      takingOver = false;
       catchUp([]); // the stream replays from lastId whatever the queue lacks
       hold();
       return new Promise(function () {}); // held while the page lives
@@ -198,12 +201,12 @@
   }
 
   function watchHolder() {
-    if (holding) return;
+    if (holding || takingOver) return;
     var now = Date.now();
     if (askedAt > heardAt && now - askedAt > takeOverAfter) {
       navigator.locks.query().then(function (locks) {
         var held = locks.held.some(function (lock) { return lock.name === lockName; });
-        if (held && !holding && askedAt > heardAt) campaign(true);
+        if (held && !holding && !takingOver && askedAt > heardAt) campaign(true);
       });
     } else if (now - heardAt > PING_EVERY_MS && !(askedAt > heardAt)) {
       askedAt = now;
