@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from e2e.pages import BROWSER_PROBLEMS
+from purchasing.services.demo_data import MAIN
 from tests.servers import ServerProcess
 
 CHROMIUM_FLAGS = [
@@ -63,11 +64,14 @@ class LiveServer(ServerProcess):
         return int(self.query("SELECT max(id) FROM outbox_event")[0][0])
 
     def fresh_purchase(self, kind: str) -> str:
-        """The invoice of a draft purchase of `kind` that no other test has touched."""
+        """The invoice of a draft purchase of `kind`, of the demo's main company (the one the
+        demo's clerks work for), that no other test has touched."""
         rows = self.query(
-            "SELECT id, invoice_number FROM purchase"
-            " WHERE kind = ? AND status = 'draft' ORDER BY id",
+            "SELECT purchase.id, invoice_number FROM purchase"
+            " JOIN company ON company.id = purchase.company"
+            " WHERE kind = ? AND status = 'draft' AND company.name = ? ORDER BY purchase.id",
             kind,
+            MAIN.name,
         )
         for purchase_id, invoice in rows:
             if purchase_id not in self.used:
@@ -80,7 +84,7 @@ class LiveServer(ServerProcess):
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = LiveServer(tmp_path_factory.mktemp("live"))
     server.command("migrate")
-    server.command("seed-demo", "--per-kind", "90")  # enough untouched drafts for every test
+    server.command("seed-demo", "--per-kind", "200")  # enough untouched drafts for every test
     server.start()
     yield server
     server.stop()

@@ -126,16 +126,26 @@
     if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 
-  // --- Errors htmx does not swap (403, 404, 500, network) still tell the clerk what happened. ---
+  // --- Errors (403, 404, 500, network) tell the clerk what happened, in the banner. ---
+  // The server explains its own errors in a fragment aimed at the banner (HX-Retarget), with the
+  // reference to quote; anything else, a proxy's error page say, is never swapped into the page.
+  var BANNER = "#error-banner";
+  function explained(event) {
+    return event.detail.xhr && event.detail.xhr.getResponseHeader("HX-Retarget") === BANNER;
+  }
   function showError(text) {
-    var banner = document.getElementById("error-banner");
+    var banner = document.querySelector(BANNER);
     if (!banner) return;
-    banner.textContent = text;
+    if (text !== undefined) banner.textContent = text;
     banner.hidden = false;
     window.clearTimeout(showError.timer);
-    showError.timer = window.setTimeout(function () { banner.hidden = true; }, 8000);
+    showError.timer = window.setTimeout(function () { banner.hidden = true; }, 15000);
   }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.isError && explained(event)) event.detail.shouldSwap = true;
+  });
   document.addEventListener("htmx:responseError", function (event) {
+    if (explained(event)) return showError();
     if (liveTable && event.detail.elt === liveTable) return;
     var status = event.detail.xhr.status;
     showError(status === 403
@@ -200,6 +210,15 @@
     box.dataset.shown = String(Number(box.dataset.shown) + 1);
     window.setTimeout(function () { toast.remove(); }, TOAST_LIFETIME_MS);
   }
+
+  // A tab shown again refreshes once what it skipped while hidden (the table, the monitor).
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !missedWhileHidden) return;
+    missedWhileHidden = false;
+    document.querySelectorAll("[data-live-refresh]").forEach(function (element) {
+      htmx.trigger(element, "reload-table");
+    });
+  });
 
   if (!liveTable) return;
 
@@ -266,6 +285,10 @@
   function fromLiveTable(event) {
     return event.detail.elt === liveTable;
   }
+  // A refresh whose answer is the table, not an error explained in the banner.
+  function swapsLiveTable(event) {
+    return fromLiveTable(event) && event.detail.target === liveTable;
+  }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (!fromLiveTable(event)) return;
@@ -281,7 +304,7 @@
     if (fromLiveTable(event)) showFallback("The server could not be reached to refresh the table.");
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (!fromLiveTable(event)) return;
+    if (!swapsLiveTable(event)) return;
     versions = {};
     liveTable.querySelectorAll("[data-testid=purchase-row]").forEach(function (row) {
       versions[row.dataset.purchaseId] = row.dataset.version;
@@ -290,11 +313,11 @@
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.requestConfig && event.detail.requestConfig.target;
-    if (fromLiveTable(event) || (target && target.id === "purchase-table")) refreshArrived();
+    if (swapsLiveTable(event) || (target && target.id === "purchase-table")) refreshArrived();
   });
   // After settling: htmx restores the attributes of elements that kept their id until then.
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!fromLiveTable(event)) return;
+    if (!swapsLiveTable(event)) return;
     restoreEdits(edits);
     // A refresh rendered before this tab's own latest move must not stand: fetch again.
     var behind = Array.prototype.some.call(liveTable.querySelectorAll("[data-testid=purchase-row]"), function (row) {
@@ -305,11 +328,6 @@
       var before = versions[row.dataset.purchaseId];
       if (before !== undefined && before !== row.dataset.version) row.classList.add("row-changed");
     });
-  });
-  document.addEventListener("visibilitychange", function () {
-    if (document.hidden || !missedWhileHidden) return;
-    missedWhileHidden = false;
-    htmx.trigger(liveTable, "reload-table");
   });
   fallback.querySelector("[data-testid=reload-table]").addEventListener("click", function () {
     htmx.trigger(liveTable, "htmx:abort");

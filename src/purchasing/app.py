@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar, Request, get
+from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -21,6 +23,7 @@ from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
+from prometheus_client import multiprocess
 
 from purchasing import db
 from purchasing.domain.actor import Actor
@@ -29,6 +32,8 @@ from purchasing.domain.statuses import Kind
 from purchasing.gcpauses import GcPauses, freeze_startup, thaw
 from purchasing.live.broker import broker_from_url
 from purchasing.live.hub import Hub
+from purchasing.logs import configure_logging
+from purchasing.server import METRICS_DIR_ENV
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import ActorCache, actor_of_session
 from purchasing.settings import Settings
@@ -37,9 +42,12 @@ from purchasing.web.auth import AuthController
 from purchasing.web.events import events
 from purchasing.web.fragments import FragmentCache
 from purchasing.web.front import Front
-from purchasing.web.health import health
+from purchasing.web.health import health, ready
+from purchasing.web.metrics import HTTP_METRICS, MetricsController
+from purchasing.web.monitor import MonitorController
 from purchasing.web.purchase_forms import PurchaseFormController
 from purchasing.web.purchases import PurchaseController
+from purchasing.web.request_id import RequestId
 from purchasing.web.security import add_security_headers
 from purchasing.web.stream_guard import StreamGuard
 from purchasing.web.templating import STATIC, jinja_environment
@@ -68,9 +76,19 @@ def shared_stores(settings: Settings) -> dict[str, Store]:
     }
 
 
+def outermost_middleware(config: AppConfig) -> AppConfig:
+    """Run after authentication's `on_app_init`, which puts its middleware first: requests get
+    their id and are counted before anything may refuse them."""
+    config.middleware[:0] = [RequestId, HTTP_METRICS.middleware]
+    return config
+
+
 def create_served_app() -> Front:
-    """What `purchasing serve` runs: the app behind the front that serves event streams."""
-    return Front(create_app())
+    """What `purchasing serve` runs (in each worker): the app behind the front that serves event
+    streams."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return Front(create_app(settings))
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -112,6 +130,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc_pauses.install()  # after the freeze: its own full collection is not a pause to report
 
     async def on_shutdown() -> None:
+        if os.environ.get(METRICS_DIR_ENV):  # its live gauges (open streams) leave the sums
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
         gc_pauses.uninstall()
         thaw()
         await guard.stop()
@@ -126,6 +146,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PurchaseFormController,
             events,
             health,
+            ready,
+            MetricsController,
+            MonitorController,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         request_class=HTMXRequest,
@@ -133,8 +156,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=CSRFConfig(
             secret=settings.secret_key, cookie_name="csrftoken", header_name="x-csrftoken"
         ),
-        on_app_init=[session_auth.on_app_init],
+        on_app_init=[session_auth.on_app_init, outermost_middleware],
         before_send=[add_security_headers],
+        logging_config=None,  # not Litestar's: it would replace logs.py's handler on the root
         openapi_config=None,
         plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=template_config))],
         stores=stores,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TypeVar
@@ -12,6 +13,7 @@ import click
 from purchasing import db, server
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
+from purchasing.logs import configure_logging
 from purchasing.services import demo, demo_data
 from purchasing.services import simulate as simulation
 from purchasing.services.errors import NotFound, ValidationFailed
@@ -41,6 +43,7 @@ def main(ctx: click.Context) -> None:
         ctx.obj = Settings.from_env()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+    configure_logging(ctx.obj.log_level, ctx.obj.log_format)
 
 
 @main.command()
@@ -63,6 +66,9 @@ def migrate(settings: Settings) -> None:
 @click.pass_obj
 def seed_demo(settings: Settings, if_empty: bool, per_kind: int) -> None:
     """Load the demo companies, farms, catalog, users and purchases (once)."""
+    # The demo's purchases get their history through real status changes: not ones anybody made,
+    # so not one log line each.
+    logging.getLogger("purchasing.status").setLevel(logging.WARNING)
 
     async def work() -> str:
         if if_empty and not await demo.database_is_empty():
@@ -105,6 +111,7 @@ def serve(
         reload,
         settings.trusted_proxies,
         settings.workers,
+        settings.var_dir / "metrics",
     )
 
 

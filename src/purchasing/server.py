@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -12,6 +15,9 @@ from purchasing.live.hub import RUNNING
 APP = "purchasing.app:create_served_app"
 # Streams end themselves on the signal; anything still open after this is cancelled.
 GRACEFUL_TIMEOUT_S = 1
+# prometheus_client's multiprocess mode: each worker keeps its metrics in files here, and
+# whichever worker answers `/metrics` sums them all.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class GracefulServer(uvicorn.Server):
@@ -31,12 +37,25 @@ class GracefulWorker(multiprocess.Process):
         return self._server
 
 
+def shared_metrics(directory: Path) -> None:
+    """Start the workers' metrics afresh in `directory` (the workers inherit the setting)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[METRICS_DIR_ENV] = str(directory)
+
+
 def serve(
-    host: str, port: int, reload: bool = False, trusted_proxies: str = "", workers: int = 1
+    host: str,
+    port: int,
+    reload: bool = False,
+    trusted_proxies: str = "",
+    workers: int = 1,
+    metrics_dir: Path | None = None,
 ) -> None:
     """`trusted_proxies` (addresses, or `*`) may set the client address and scheme through
     X-Forwarded-For and X-Forwarded-Proto: behind a TLS proxy, cookies are then Secure.
-    With `workers` > 1, that many processes share the port (the broker connects them)."""
+    With `workers` > 1, that many processes share the port (the broker connects them) and
+    their metrics (in `metrics_dir`)."""
     config = uvicorn.Config(
         APP,
         factory=True,
@@ -47,6 +66,7 @@ def serve(
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
         timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
+        log_config=None,  # its loggers, access log included, go through logs.py's formatter
     )
     server = GracefulServer(config)
     if config.should_reload:
@@ -55,6 +75,8 @@ def serve(
         # uvicorn's supervisor builds its workers from this module-level name (a private detail:
         # pyproject pins uvicorn's minor version, and tests/integration/test_workers.py checks).
         multiprocess.Process = GracefulWorker  # type: ignore[misc]
+        if metrics_dir is not None:
+            shared_metrics(metrics_dir)
         Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
         server.run()

@@ -17,6 +17,9 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 MAX_CATCH_UP_S = 2.0
 MAX_AGE_HOURS = 24 * 365
 BROKER_SCHEMES = {"memory", "redis", "rediss", "postgres", "postgresql"}
+MIN_TOKEN_LENGTH = 16
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("auto", "json", "console")
 
 
 class SettingsError(ValueError):
@@ -48,6 +51,10 @@ class Settings:
     login_failures_per_ip: int = 20
     login_lockout_minutes: int = 15
     trusted_proxies: str = ""
+    log_level: str = "INFO"
+    log_format: str = "auto"
+    metrics_token: str = field(default="", repr=False)
+    ready_max_lag_s: float = 10.0
 
     def __post_init__(self) -> None:
         if not 0 < self.catch_up_s <= MAX_CATCH_UP_S:
@@ -77,6 +84,22 @@ class Settings:
             )
         if self.db_pool_size < 1:
             raise SettingsError("DB_POOL_SIZE must be at least 1")
+        if self.ready_max_lag_s <= 0:
+            raise SettingsError("READY_MAX_LAG_S must be above 0 seconds")
+        if self.metrics_token and len(self.metrics_token) < MIN_TOKEN_LENGTH:
+            raise SettingsError(
+                f"METRICS_TOKEN must be at least {MIN_TOKEN_LENGTH} characters (or empty: "
+                "metrics for localhost only)"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise SettingsError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
+            )
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"LOG_FORMAT must be auto (JSON unless stderr is a terminal), json or console, "
+                f"not {self.log_format!r}"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +129,10 @@ class Settings:
             login_failures_per_ip=_number(env, "LOGIN_FAILURES_PER_IP", "20", int),
             login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", "15", int),
             trusted_proxies=env.get("TRUSTED_PROXIES", ""),
+            log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
+            log_format=(env.get("LOG_FORMAT") or "auto").strip().lower(),
+            metrics_token=env.get("METRICS_TOKEN", ""),
+            ready_max_lag_s=_number(env, "READY_MAX_LAG_S", "10", float),
         )
 
 

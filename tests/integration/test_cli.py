@@ -13,11 +13,14 @@ from purchasing.cli import main
 from purchasing.services.demo_data import MAIN
 from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
 
+# The commands' own output only: CliRunner mixes stderr, where INFO log lines go, into it.
+QUIET = {"LOG_LEVEL": "WARNING"}
+
 
 @pytest.fixture
 def env(tmp_path: Path, database: str) -> dict[str, str]:
     """The command's environment, on this test's demo database (which the assertions read)."""
-    return {"DATABASE_URL": database, "SECRET_KEY": "cli-test", "VAR_DIR": str(tmp_path)}
+    return {"DATABASE_URL": database, "SECRET_KEY": "cli-test", "VAR_DIR": str(tmp_path), **QUIET}
 
 
 def sync(query: Any) -> Any:
@@ -111,7 +114,7 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone(env: dict[str, str]) ->
 
 
 def test_migrate_then_seed_on_a_fresh_database(tmp_path: Path, blank_database: str) -> None:
-    env = {"DATABASE_URL": blank_database, "SECRET_KEY": "x", "VAR_DIR": str(tmp_path)}
+    env = {"DATABASE_URL": blank_database, "SECRET_KEY": "x", "VAR_DIR": str(tmp_path), **QUIET}
     assert run(env, "migrate")[0] == 0
     code, out = run(env, "seed-demo", "--if-empty")
     assert (code, "Demo data loaded." in out) == (0, True)

@@ -20,6 +20,7 @@ from purchasing.services import status as status_service
 from purchasing.services.purchase_events import write_event
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
 from tests.integration.conftest import Clerk, LiveApp, a_purchase
+from tests.integration.scrape import scrape
 from tests.integration.sse import eventually, open_stream
 
 CONTRACT = {
@@ -223,6 +224,7 @@ async def test_a_slow_client_gets_a_resync_and_the_others_every_event(tuned: Liv
     hub = tuned.app.state.hub
     async with tuned.client() as fast:
         await Clerk(fast).login("admin")
+        before = await scrape(fast)
         start = await outbox.newest_id()
         _, slow_writer = await open_unread_stream(tuned.url, fast.cookies, start)
         await eventually(lambda: len(hub.subscribers) == 1)
@@ -238,9 +240,19 @@ async def test_a_slow_client_gets_a_resync_and_the_others_every_event(tuned: Liv
         assert slow.frames[0].startswith(b"id: ")
         assert b"\nevent: resync\n" in slow.frames[0]
         slow_writer.close()
+        after = await scrape(fast)
     assert [int(f.id or 0) for f in frames] == list(range(start + 1, start + 3001))
     assert {f.event for f in frames} == {"supply_purchase_status_changed"}
     assert hub.stats.slow_drops >= 1
+
+    def moved(name: str, **labels: str) -> float:
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    # Every drop is counted, and sent its stream a resync; every frame the fast stream read was
+    # delivered, and so were the slow stream's until it stalled.
+    assert moved("purchasing_slow_clients_dropped_total") == hub.stats.slow_drops
+    assert moved("purchasing_resyncs_sent_total", reason="slow") == hub.stats.slow_drops
+    assert moved("purchasing_events_delivered_total") >= len(frames)
 
 
 async def open_unread_stream(
@@ -312,7 +324,7 @@ async def test_operators_receive_only_their_farms_events(live: LiveApp, admin: C
     assert frame.json["purchase_id"] == f03["id"]
 
 
-async def test_suppressed_duplicates_are_counted_in_the_log(
+async def test_each_status_change_logs_one_line_and_a_retry_says_duplicate(
     admin: Clerk, caplog: pytest.LogCaptureFixture
 ) -> None:
     p = await a_purchase("feed", "confirmed")
@@ -320,9 +332,16 @@ async def test_suppressed_duplicates_are_counted_in_the_log(
     with caplog.at_level(logging.INFO, logger="purchasing.status"):
         await admin.post(f"/purchases/feed/{p['id']}/status", form, htmx=True)
         await admin.post(f"/purchases/feed/{p['id']}/status", form, htmx=True)
-    lines = [r.getMessage() for r in caplog.records if "suppressed duplicate" in r.getMessage()]
-    assert len(lines) == 1
-    assert re.search(rf"purchase={p['id']} status=in_transit suppressed_total=\d+", lines[0])
+    lines = [vars(r) for r in caplog.records if r.name == "purchasing.status"]
+    assert [(line["outcome"], line["from_status"], line["to_status"]) for line in lines] == [
+        ("ok", "confirmed", "in_transit"),
+        ("duplicate", "in_transit", "in_transit"),
+    ]
+    assert lines[0]["event_id"] == await outbox.newest_id()
+    assert lines[1]["event_id"] is None
+    assert {(line["user"], line["purchase_id"], line["kind"]) for line in lines} == {
+        ("admin", p["id"], "feed")
+    }
 
 
 @pytest.mark.parametrize("tuned", [{"stream_queue_limit": 16}], indirect=True)

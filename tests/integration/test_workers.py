@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import Clerk, a_purchase
+from tests.integration.scrape import scrape
 from tests.integration.sse import open_stream
 from tests.integration.test_stream import move
 from tests.servers import PURCHASING, ServerProcess, served, shared_redis
@@ -65,6 +66,13 @@ async def test_every_page_hears_every_change_whichever_worker_holds_it(
         for page in pages:
             frames = await page.events(2)
             assert [f.json["new_status"] for f in frames] == ["pending", "confirmed"]
+        # Whichever worker answers /metrics, it sums them all: every open page, every delivery.
+        for _ in range(WORKERS * 2):
+            metrics = await scrape(changer.client)
+            assert metrics.value("purchasing_streams_open") == PAGES
+            assert metrics.value("purchasing_events_delivered_total") == 2 * PAGES
+            ok = metrics.value("purchasing_status_changes_total", kind="supply", outcome="ok")
+            assert ok == 2
     started = re.findall(r"Started server process \[(\d+)\]", workers.log())
     assert len(set(started)) == WORKERS
 

@@ -39,6 +39,8 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
         ({"EVENT_MAX_AGE_HOURS": "inf"}, "EVENT_MAX_AGE_HOURS between 0 and"),
         ({"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE must be at least 1"),
         ({"PORT": "eighty"}, "PORT must be a number"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must be at least 16 characters"),
+        ({"READY_MAX_LAG_S": "0"}, "READY_MAX_LAG_S must be above 0"),
     ],
 )
 def test_unusable_settings_are_refused_with_a_clear_message(
@@ -53,8 +55,12 @@ def test_several_workers_run_with_a_broker(broker: str) -> None:
     assert settings(WORKERS="4", BROKER_URL=broker).workers == 4
 
 
-def test_urls_with_credentials_stay_out_of_the_settings_repr() -> None:
-    made = settings(DATABASE_URL="postgres://u:hunter2@h/db", BROKER_URL="redis://:hunter2@h")
+def test_urls_with_credentials_and_tokens_stay_out_of_the_settings_repr() -> None:
+    made = settings(
+        DATABASE_URL="postgres://u:hunter2@h/db",
+        BROKER_URL="redis://:hunter2@h",
+        METRICS_TOKEN="hunter2-hunter2-hunter2",
+    )
     assert "hunter2" not in repr(made)
 
 

@@ -12,7 +12,9 @@ from purchasing.live.subscriber import HubStats, Subscriber
 
 def event(event_id: int, kind: str = "supply") -> Event:
     frame = encode(event_id, f"{kind}_purchase_status_changed", {"kind": kind})
-    return Event(event_id, f"{kind}_purchase_status_changed", kind, 1, 1, frame)
+    return Event(
+        event_id, f"{kind}_purchase_status_changed", kind, 1, 1, frame, {"kind": kind}, 0.0
+    )
 
 
 class Connection:

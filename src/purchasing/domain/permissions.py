@@ -48,3 +48,13 @@ def require(role: Role, action: Action, kind: Kind) -> None:
     if not can(role, action, kind):
         who = role.a_label[0].upper() + role.a_label[1:]
         raise Forbidden(f"{who} may not {action.verb} {kind.value} purchases.")
+
+
+# Who may watch the live system itself (the monitor page): how many pages are connected and how
+# events flow. It shows only the events they may see.
+MONITORS = frozenset({Role.SUPER_ADMIN, Role.ADMINISTRATOR})
+
+
+def require_monitor(role: Role) -> None:
+    if role not in MONITORS:
+        raise Forbidden("The monitor is for Administrators and SuperAdmins.")

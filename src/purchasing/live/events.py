@@ -16,6 +16,15 @@ PRIORITY = {
     Status.COMPLETED: "low",
 }
 RESYNC = "resync"
+# Why a page is told to re-fetch instead of replaying: the metric's label, then what the page reads.
+RESYNC_REASONS = {
+    "invalid_cursor": "invalid cursor",
+    "cursor_ahead": "cursor ahead of the newest event",
+    "history_gone": "cursor older than the kept history",
+    "too_many_missed": "too many missed events",
+    "pruned": "events pruned before they were read",
+    "slow": "slow",
+}
 HEARTBEAT = b": ping\n\n"
 
 
@@ -82,7 +91,9 @@ def payload(
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One outbox row, with its SSE frame encoded once for every client."""
+    """One outbox row, with its SSE frame encoded once for every client, and its payload for the
+    monitor page. `committed_at` (Unix time) is when this process saw it commit, or for an event
+    read back from the outbox, the time it was written."""
 
     id: int
     type: str
@@ -90,6 +101,8 @@ class Event:
     company_id: int
     farm_id: int
     frame: bytes
+    data: dict[str, Any]
+    committed_at: float
 
 
 # Names typed by people travel in the payload; escaped this way they stay inert even in a page
@@ -110,6 +123,7 @@ def _html_safe(body: bytes) -> bytes:
 
 def from_row(row: dict[str, Any]) -> Event:
     data = msgspec.json.decode(row["payload"])
+    committed_at = row.get("committed_at") or row["created_at"].timestamp()
     return Event(
         id=row["id"],
         type=row["type"],
@@ -117,10 +131,13 @@ def from_row(row: dict[str, Any]) -> Event:
         company_id=row["company"],
         farm_id=row["farm"],
         frame=encode(row["id"], row["type"], data),
+        data=data,
+        committed_at=committed_at,
     )
 
 
 def resync_frame(cursor: int, reason: str) -> bytes:
-    """Tell a page to re-fetch its table instead of replaying; `cursor` is where it resumes."""
-    body = msgspec.json.encode({"id": cursor, "reason": reason})
+    """Tell a page to re-fetch its table instead of replaying; `cursor` is where it resumes and
+    `reason` a key of RESYNC_REASONS."""
+    body = msgspec.json.encode({"id": cursor, "reason": RESYNC_REASONS[reason]})
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (cursor, RESYNC.encode(), body)

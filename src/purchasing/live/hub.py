@@ -12,14 +12,18 @@ from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 
+from purchasing import metrics
+from purchasing.domain.statuses import Kind
 from purchasing.live import outbox
 from purchasing.live.broker import Broker
 from purchasing.live.events import HEARTBEAT, Event, from_row, resync_frame
+from purchasing.live.recent import Recent
 from purchasing.live.subscriber import HubStats, Owner, Subscriber, Visible
 
 log = logging.getLogger("purchasing.live")
 CURSOR = re.compile(r"[0-9]{1,18}")
 STOP_TIMEOUT_S = 5.0
+ALL_KINDS = frozenset(kind.value for kind in Kind)
 RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
 
 
@@ -50,6 +54,10 @@ class Hub:
         self.last_id = 0
         self.subscribers: set[Subscriber] = set()
         self.stats = HubStats()
+        self.recent = Recent()
+        self.last_read_at = 0.0  # time.monotonic() of the last read of the outbox that succeeded
+        self._delivered_counted = 0
+        self._started = False
         self._wake = asyncio.Event()
         self._reading = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -64,11 +72,36 @@ class Hub:
         newest = await outbox.newest_id()
         self.last_id = max(newest - self.ring.maxlen, 0) if self.ring.maxlen else newest
         await self.poll()
+        self._started = True  # events read from now on are news: their delays count
         self._unlisten = outbox.on_commit(self._committed_here)
         await self.broker.start(self.notify)
         self._task = asyncio.create_task(self._follow(), name="outbox-reader")
         self._beating = asyncio.create_task(self._beat(), name="heartbeats")
         RUNNING.add(self)
+
+    @property
+    def reading(self) -> bool:
+        """The outbox reader runs and has read the outbox within the last few catch-up rounds."""
+        if self._task is None or self._task.done() or self._stopping:
+            return False
+        return time.monotonic() - self.last_read_at < max(3 * self.catch_up_s, 5.0)
+
+    async def lag(self) -> tuple[int, float]:
+        """How far this process's reader is behind the outbox: committed events it has not read,
+        and the age in seconds of the oldest of them (0 when it is up to date)."""
+        newest = await outbox.newest_id()
+        if newest <= self.last_id:
+            return 0, 0.0
+        written = await outbox.written_at(self.last_id + 1)
+        age = time.time() - written.timestamp() if written else 0.0
+        return newest - self.last_id, max(age, 0.0)
+
+    def sync_metrics(self) -> None:
+        """Add the frames handed to streams since the last call to their Prometheus counter."""
+        delivered = self.stats.delivered
+        if delivered > self._delivered_counted:
+            metrics.EVENTS_DELIVERED.inc(delivered - self._delivered_counted)
+            self._delivered_counted = delivered
 
     def _committed_here(self, event_id: int, row: outbox.Row | None) -> None:
         """A change committed in this process. When it is the very next event and no read is
@@ -157,6 +190,7 @@ class Hub:
                     self._missed(self.last_id + 1, int(rows[0]["id"]) - 1)
                 self._dispatch([from_row(row) for row in rows])
                 if len(rows) < batch:
+                    self.last_read_at = time.monotonic()
                     return self.last_id
                 await asyncio.sleep(0)
 
@@ -169,10 +203,26 @@ class Hub:
             self.stats.events_read += 1
             for subscriber in self.subscribers:
                 subscriber.offer(event)
-        if events:
-            for subscriber in self.subscribers:
-                if subscriber.frames:
-                    subscriber.flush()
+        if not events:
+            return
+        for subscriber in self.subscribers:
+            if subscriber.frames:
+                subscriber.flush()
+        if self._started:
+            self._account(events)
+
+    def _account(self, events: list[Event]) -> None:
+        """Count what a dispatch read and delivered; each event's delay runs from its commit
+        until now, when this process has written it to every stream that could take it."""
+        self.sync_metrics()
+        now = time.time()
+        reached = bool(self.subscribers)
+        for event in events:
+            metrics.EVENTS_READ.labels(event.type).inc()
+            delay = max(now - event.committed_at, 0.0)
+            if reached:
+                metrics.DELIVERY_DELAY.observe(delay)
+            self.recent.add(event, now, delay if reached else None)
 
     def _missed(self, first: int, last: int) -> None:
         """Events this process never read were pruned (it fell behind, or retention is tiny):
@@ -182,14 +232,15 @@ class Hub:
             first,
             last,
             len(self.subscribers),
+            extra={"event_id": last},
         )
         self.ring.clear()
         self.last_id = last
-        frame = resync_frame(last, "events pruned before they were read")
+        frame = resync_frame(last, "pruned")
         for subscriber in self.subscribers:
             subscriber.cursor = max(subscriber.cursor, last)
             subscriber.frames.append(frame)
-            self.stats.resyncs += 1
+        self.stats.resynced("pruned", len(self.subscribers))
 
     async def _beat(self) -> None:
         """A heartbeat comment on every stream that has had nothing for `heartbeat_s`, from one
@@ -201,42 +252,58 @@ class Hub:
                 if subscriber.last_write <= quiet_since and not subscriber.frames:
                     subscriber.frames.append(HEARTBEAT)
                     subscriber.flush()
+            self.sync_metrics()  # frames that waited for slow clients went out meanwhile
 
     async def subscribe(
-        self, visible: Visible, cursor: str | None, owner: Owner | None = None
+        self,
+        visible: Visible,
+        cursor: str | None,
+        owner: Owner | None = None,
+        kinds: frozenset[str] = ALL_KINDS,
     ) -> Subscriber:
-        """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead."""
+        """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead.
+        `kinds` are those `visible` may let through (for the metrics)."""
         after = parse_cursor(cursor)
         if after is not None and after > self.last_id:
             await self.poll()  # a page rendered by a process that read further than ours
-        subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats, owner)
+        subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats, owner, kinds)
         reason = (
-            "invalid cursor" if cursor and after is None else self._replay_into(subscriber, after)
+            "invalid_cursor" if cursor and after is None else self._replay_into(subscriber, after)
         )
         if reason:
             subscriber.frames.append(resync_frame(self.last_id, reason))
-            self.stats.resyncs += 1
+            self.stats.resynced(reason)
         self.subscribers.add(subscriber)
+        metrics.STREAMS_OPENED.inc()
+        metrics.STREAMS_OPEN.inc()
+        for kind in kinds:
+            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).inc()
         return subscriber
 
     def _replay_into(self, subscriber: Subscriber, after: int | None) -> str:
-        """Queue the events after `after`; return why a resync is needed instead, or ''."""
+        """Queue the events after `after`; return why a resync is needed instead (a key of
+        RESYNC_REASONS), or ''."""
         if after is None:
             return ""
         if after > self.last_id:
-            return "cursor ahead of the newest event"
+            return "cursor_ahead"
         oldest_kept = self.ring[0].id if self.ring else self.last_id + 1
         if after < oldest_kept - 1:
-            return "cursor older than the kept history"
+            return "history_gone"
         missed = [e for e in self.ring if e.id > after and subscriber.visible(e)]
         if len(missed) > self.queue_limit:
-            return "too many missed events"
+            return "too_many_missed"
         subscriber.frames.extend(e.frame for e in missed)
-        self.stats.replayed += len(missed)
+        self.stats.replayed_events(len(missed))
         return ""
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        if subscriber not in self.subscribers:
+            return
         self.subscribers.discard(subscriber)
+        metrics.STREAMS_OPEN.dec()
+        for kind in subscriber.kinds:
+            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).dec()
 
 
 def parse_cursor(cursor: str | None) -> int | None:

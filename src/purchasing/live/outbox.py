@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
+from purchasing import metrics
 from purchasing.db import current_engine, write_transaction
 from purchasing.tables import OutboxEvent
 
@@ -18,7 +20,8 @@ from purchasing.tables import OutboxEvent
 OUTBOX_LOCK = 0x0B0C5
 # Taken with try-lock by whichever process prunes; the others skip that round.
 PRUNE_LOCK = 0x0B0C6
-# One event as `read_after` returns it: id, type, kind, company, farm, payload (JSON text).
+# One event as `read_after` returns it: id, type, kind, company, farm, payload (JSON text),
+# created_at; `write` returns the same but for created_at, and `committed` adds committed_at.
 Row = dict[str, Any]
 Listener = Callable[[int, Row | None], None]
 _listeners: list[Listener] = []
@@ -34,6 +37,9 @@ def on_commit(listener: Listener) -> Callable[[], None]:
 def committed(event_id: int, row: Row | None = None) -> None:
     """Events up to `event_id` have committed here; `row`, when given, is that event itself (as
     `write` returned it), which a listener may use instead of reading it back."""
+    if row is not None:
+        row["committed_at"] = time.time()
+        metrics.EVENTS_WRITTEN.labels(row["type"]).inc()
     for listener in list(_listeners):
         listener(event_id, row)
 
@@ -81,6 +87,7 @@ async def read_after(cursor: int, limit: int) -> list[Row]:
             OutboxEvent.company,
             OutboxEvent.farm,
             OutboxEvent.payload,
+            OutboxEvent.created_at,
         )
         .where(OutboxEvent.id > cursor)
         .order_by(OutboxEvent.id)
@@ -91,6 +98,12 @@ async def read_after(cursor: int, limit: int) -> list[Row]:
 async def newest_id() -> int:
     row = await OutboxEvent.select(OutboxEvent.id).order_by(OutboxEvent.id, ascending=False).first()
     return int(row["id"]) if row else 0
+
+
+async def written_at(event_id: int) -> datetime | None:
+    """When the event `event_id` was written, or None when there is no such event."""
+    row = await OutboxEvent.select(OutboxEvent.created_at).where(OutboxEvent.id == event_id).first()
+    return row["created_at"] if row else None
 
 
 async def oldest_id() -> int:

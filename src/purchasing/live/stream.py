@@ -20,10 +20,14 @@ HEADERS = (
 )
 
 
+def readable_kinds(actor: Actor) -> frozenset[str]:
+    return frozenset(kind.value for kind in Kind if can(actor.role, Action.READ, kind))
+
+
 def visible_to(actor: Actor) -> Visible:
     """The same rule as the tables: kinds the role may read, then all purchases, the actor's
     company's, or an Operator's farms'."""
-    kinds = {kind.value for kind in Kind if can(actor.role, Action.READ, kind)}
+    kinds = readable_kinds(actor)
     if actor.sees_everything:
         return lambda event: event.kind in kinds
     if actor.role is Role.OPERATOR:
@@ -52,7 +56,9 @@ class EventStream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         owner = Owner(self.session_id, self.actor.id)
-        subscriber = await self.hub.subscribe(visible_to(self.actor), self.cursor, owner)
+        subscriber = await self.hub.subscribe(
+            visible_to(self.actor), self.cursor, owner, readable_kinds(self.actor)
+        )
         try:
             start: HTTPResponseStartEvent = {
                 "type": "http.response.start",

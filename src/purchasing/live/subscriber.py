@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
+from purchasing import metrics
 from purchasing.live.events import Event, resync_frame
 from purchasing.live.transport import ChunkWriter
 
@@ -37,11 +38,28 @@ class Owner:
 
 @dataclass
 class HubStats:
+    """The hub's counts, kept as integers for `/health` and tests; each also moves its
+    Prometheus metric (`delivered`, counted on the fan-out's hot path, in batches)."""
+
     events_read: int = 0
+    delivered: int = 0  # event frames handed to connections as they happened
     replayed: int = 0
     resyncs: int = 0
     slow_drops: int = 0
     slow_writes: int = 0  # writes that had to wait for a client not keeping up
+
+    def resynced(self, reason: str, streams: int = 1) -> None:
+        self.resyncs += streams
+        metrics.RESYNCS.labels(reason).inc(streams)
+
+    def replayed_events(self, count: int) -> None:
+        self.replayed += count
+        metrics.EVENTS_REPLAYED.inc(count)
+
+    def dropped_slow(self) -> None:
+        self.slow_drops += 1
+        metrics.SLOW_CLIENTS_DROPPED.inc()
+        self.resynced("slow")
 
 
 class Subscriber:
@@ -52,9 +70,11 @@ class Subscriber:
         "direct",
         "ended",
         "frames",
+        "kinds",
         "last_write",
         "limit",
         "owner",
+        "pending",
         "send",
         "stats",
         "visible",
@@ -67,13 +87,16 @@ class Subscriber:
         limit: int,
         stats: HubStats,
         owner: Owner | None = None,
+        kinds: frozenset[str] = frozenset(),
     ) -> None:
         self.visible = visible
         self.owner = owner
+        self.kinds = kinds  # the kinds whose events it may receive, for the metrics
         self.cursor = cursor
         self.limit = limit
         self.stats = stats
         self.frames: list[bytes] = []
+        self.pending = 0  # live event frames among `frames`
         # Until `start`, frames only gather (replay, or a test reading them with `take`).
         self.send: Send | None = None
         self.direct: ChunkWriter | None = None
@@ -89,22 +112,25 @@ class Subscriber:
         self.cursor = event.id
         if len(self.frames) >= self.limit:
             self.frames.clear()
+            self.pending = 0
             self.frames.append(resync_frame(event.id, "slow"))
-            self.stats.slow_drops += 1
-            self.stats.resyncs += 1
+            self.stats.dropped_slow()
             log.warning(
-                "stream too slow: backlog of %d dropped, resync sent at event %d",
+                "stream too slow: backlog of %d dropped, resync sent",
                 self.limit,
-                event.id,
+                extra={"event_id": event.id, "user_id": self.owner.user_id if self.owner else None},
             )
         else:
             self.frames.append(event.frame)
+            self.pending += 1
         return True
 
     def take(self) -> bytes:
         """Everything queued, as one chunk."""
         chunk = b"".join(self.frames)
         self.frames.clear()
+        self.stats.delivered += self.pending
+        self.pending = 0
         return chunk
 
     def start(self, send: Send, first: bytes, direct: ChunkWriter | None = None) -> None:
@@ -146,6 +172,7 @@ class Subscriber:
             self.busy = False
             self.closed = self.ended = True
             self.frames.clear()
+            self.pending = 0
             return
         if waiting is None:  # a bare `yield`: resume on the next loop iteration
             asyncio.get_running_loop().call_soon(self._step, sending)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from purchasing import metrics
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
-from purchasing.domain.statuses import Kind, Status, check_move
+from purchasing.domain.statuses import Kind, RuleError, Status, check_move
 from purchasing.live import outbox
-from purchasing.services.errors import Conflict
+from purchasing.services.errors import Conflict, NotFound
 from purchasing.services.purchase_events import write_event
 from purchasing.services.purchases import find_purchase
 from purchasing.tables import Purchase, StatusHistory
@@ -47,6 +48,37 @@ class StatusChange:
         return self.event_id is None
 
 
+@dataclass
+class Attempt:
+    """One attempted status change, as its log line and metrics tell it."""
+
+    kind: Kind
+    purchase_id: int
+    to_status: Status
+    actor: Actor
+    from_status: Status | None = None
+    invoice: str = ""
+
+    def finish(self, outcome: str, event_id: int | None = None) -> None:
+        metrics.STATUS_CHANGES.labels(self.kind.value, outcome).inc()
+        log.log(
+            logging.WARNING if outcome == "error" else logging.INFO,
+            "status change %s",
+            outcome,
+            extra={
+                "event_id": event_id,
+                "kind": self.kind.value,
+                "purchase_id": self.purchase_id,
+                "invoice": self.invoice,
+                "user_id": self.actor.id,
+                "user": self.actor.username,
+                "from_status": self.from_status.value if self.from_status else None,
+                "to_status": self.to_status.value,
+                "outcome": outcome,
+            },
+        )
+
+
 class StaleVersion(Conflict):
     def __init__(self, current_status: Status, current_version: int) -> None:
         super().__init__(
@@ -71,11 +103,49 @@ async def change_status(
 ) -> StatusChange:
     """Move a purchase to `new_status` if the rules allow it and nobody changed it since
     `expected_version`; bump its version and write the history row and the event, all in one
-    transaction. A retry of a change that landed less than 2 s ago changes and emits nothing."""
-    notes = notes.strip()
+    transaction. A retry of a change that landed less than 2 s ago changes and emits nothing.
+    Every attempt logs one line and counts in `purchasing_status_changes_total` with its
+    outcome: ok, duplicate, rule_error, conflict, not_found or error."""
+    attempt = Attempt(kind, purchase_id, new_status, actor)
+    try:
+        change = await _change(
+            attempt, expected_version, notes.strip(), client_ip, user_agent, origin_tab
+        )
+    except RuleError:
+        attempt.finish("rule_error")
+        raise
+    except StaleVersion:
+        attempt.finish("conflict")
+        raise
+    except NotFound:
+        attempt.finish("not_found")
+        raise
+    except Exception:
+        attempt.finish("error")
+        raise
+    attempt.finish("duplicate" if change.duplicate else "ok", change.event_id)
+    return change
+
+
+async def _change(
+    attempt: Attempt,
+    expected_version: int,
+    notes: str,
+    client_ip: str,
+    user_agent: str,
+    origin_tab: str,
+) -> StatusChange:
+    """The change itself; it tells `attempt` what it finds on the way."""
+    kind, purchase_id, new_status, actor = (
+        attempt.kind,
+        attempt.purchase_id,
+        attempt.to_status,
+        attempt.actor,
+    )
     async with write_transaction():
         row = await find_purchase(kind, purchase_id, actor, for_update=True)
-        current = Status(row["status"])
+        current = attempt.from_status = Status(row["status"])
+        attempt.invoice = row["invoice_number"]
         now = datetime.now(UTC)
         if row["version"] != expected_version:
             if await _is_retry(row, new_status, expected_version, actor, now):
@@ -138,13 +208,7 @@ def _suppressed(
     kind: Kind, row: dict[str, Any], status: Status, now: datetime, actor: Actor
 ) -> StatusChange:
     SUPPRESSED.count += 1
-    log.info(
-        "suppressed duplicate status change kind=%s purchase=%s status=%s suppressed_total=%d",
-        kind.value,
-        row["id"],
-        status.value,
-        SUPPRESSED.count,
-    )
+    metrics.DUPLICATES_SUPPRESSED.inc()
     return _result(kind, row, status, status, row["version"], now, actor, event_id=None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -13,6 +14,7 @@ from purchasing.web.responses import client_details, safe_next
 from purchasing.web.sessions import session_id, start_new_session
 from purchasing.web.throttle import LoginThrottle
 
+log = logging.getLogger("purchasing.auth")
 LOGIN_TEMPLATE = "auth/login.html.j2"
 MAX_FIELD = 256
 
@@ -38,14 +40,18 @@ class AuthController(Controller):
         context = {"next": next_url, "username": username}
         refusal = await throttle.refusal(username, ip)
         if refusal:
+            log.warning("login refused", extra={"client": ip, "outcome": "too many failures"})
             return Template(LOGIN_TEMPLATE, context={**context, "error": refusal}, status_code=429)
         actor = await authenticate(username, password)
         if actor is None:
             await throttle.failed(username, ip)
+            # Not the username typed: people type their password into that box too.
+            log.info("login failed", extra={"client": ip, "outcome": "wrong username or password"})
             error = "Wrong username or password."
             return Template(LOGIN_TEMPLATE, context={**context, "error": error}, status_code=401)
         await throttle.succeeded(username)
         await start_new_session(request, {"user_id": actor.id})
+        log.info("login", extra={"user_id": actor.id, "user": actor.username, "outcome": "ok"})
         return Redirect(safe_next(next_url, request), status_code=303)
 
     @post("/logout", name="logout")

@@ -1,4 +1,5 @@
-"""What the clerk sees when something fails: a page, or a fragment for htmx."""
+"""What the clerk sees when something fails: a page, or for htmx a fragment shown in the page's
+error banner (never a whole page inside a table cell)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from purchasing.domain.permissions import Forbidden
+from purchasing.logs import current_request_id
 from purchasing.services.errors import NotFound, ValidationFailed
 
 log = logging.getLogger("purchasing.errors")
@@ -22,6 +24,8 @@ TITLES = {
     404: "Not found",
     405: "Not allowed",
 }
+# Where an htmx request's error goes, whatever the request was about to swap.
+BANNER = {"HX-Retarget": "#error-banner", "HX-Reswap": "innerHTML"}
 NOT_FOUND = "There is nothing here, or it is not yours to see."
 EXPIRED_FORM = "This form has expired or was not sent by this site. Reload the page and try again."
 
@@ -61,8 +65,14 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
 
 
 def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    reference = secrets.token_hex(4)
-    log.exception("unhandled error ref=%s path=%s", reference, request.url.path, exc_info=error)
+    """A plain message with a reference to quote: the request id, which every log line of the
+    request carries, the traceback's included."""
+    reference = current_request_id() or secrets.token_hex(8)
+    log.error(
+        "unhandled error",
+        exc_info=error,
+        extra={"reference": reference, "method": request.method, "path": request.url.path},
+    )
     message = f"Something went wrong. If it happens again, quote reference {reference}."
     return _page(request, HTTP_500_INTERNAL_SERVER_ERROR, message, reference)
 
@@ -76,7 +86,8 @@ def _page(
         "message": message,
         "reference": reference,
     }
-    template = (
-        "errors/_error.html.j2" if request.headers.get("hx-request") else "errors/error.html.j2"
-    )
-    return Template(template, context=context, status_code=status)
+    if request.headers.get("hx-request"):
+        return Template(
+            "errors/_error.html.j2", context=context, status_code=status, headers=BANNER
+        )
+    return Template("errors/error.html.j2", context=context, status_code=status)

@@ -8,7 +8,8 @@ costs its connection, one coroutine and its subscriber. It is the same `EventStr
 `GET /events` route returns, opened under the same rules: the session cookie names a session in
 the app's store, whose user the app's `ActorCache` finds active. Anything else (no cookie, an
 ended session, an inactive user, another method) goes on to Litestar, which answers as for any
-other request. The responses carry the same security headers.
+other request. The responses carry the same security headers, and every request (a stream
+too) gets its id for the log lines and `X-Request-ID` (`web/request_id.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from purchasing.live.stream import EventStream
 from purchasing.live.transport import SERVER_SEND
 from purchasing.services.users import actor_of_session
 from purchasing.web import sessions
+from purchasing.web.request_id import RequestId
 from purchasing.web.security import add_security_headers
 
 EVENTS_PATH = "/events"
@@ -36,15 +38,21 @@ class Front:
 
     def __init__(self, app: Litestar) -> None:
         self.app = app
+        self.http = RequestId(self._http)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
             scope[SERVER_SEND] = send  # type: ignore[literal-required]
-            if scope["path"] == EVENTS_PATH and scope["method"] == HttpMethod.GET:
-                stream = await self._signed_in_stream(scope)
-                if stream is not None:
-                    await stream(scope, receive, _secured(send, scope))
-                    return
+            await self.http(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == EVENTS_PATH and scope.get("method") == HttpMethod.GET:
+            stream = await self._signed_in_stream(scope)
+            if stream is not None:
+                await stream(scope, receive, _secured(send, scope))
+                return
         await self.app(scope, receive, send)
 
     async def _signed_in_stream(self, scope: Scope) -> EventStream | None:

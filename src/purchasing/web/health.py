@@ -1,16 +1,22 @@
-"""GET /health: the process answers, with a few counters of its own (no I/O, no session)."""
+"""GET /health: the process answers, with a few counters of its own (no I/O, no session).
+GET /ready: it can do its work: database and broker reachable, outbox reader running and not
+behind. Neither needs a session; neither says anything a stranger should not know."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from purchasing.live.hub import Hub
 
+# A database that has not answered by then counts as unreachable.
+READY_TIMEOUT_S = 2.0
 
-@get("/health", name="health", exclude_from_auth=True)
+
+@get("/health", name="health", exclude_from_auth=True, exclude_from_csrf=True)
 async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Alive. `streams` are this process's open event streams, `direct_streams` those written
     straight to their connection's transport (`live/transport.py`), `tasks` its asyncio tasks
@@ -36,3 +42,32 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
             "outages": hub.broker.stats.outages,
         },
     }
+
+
+@get("/ready", name="ready", exclude_from_auth=True, exclude_from_csrf=True)
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """200 when this process can serve live tables, 503 (with the failing checks) when not: for a
+    load balancer or an orchestrator to route around it. `lag` is how far the outbox reader is
+    behind the outbox; more than `READY_MAX_LAG_S` seconds is not ready."""
+    hub: Hub = request.app.state.hub
+    max_lag_s: float = request.app.state.settings.ready_max_lag_s
+    checks = {"database": "ok", "broker": "ok", "outbox_reader": "ok", "lag": "ok"}
+    lag: dict[str, Any] = {"events": None, "seconds": None}
+    try:
+        events, seconds = await asyncio.wait_for(hub.lag(), READY_TIMEOUT_S)
+        lag = {"events": events, "seconds": round(seconds, 3)}
+        if seconds > max_lag_s:
+            checks["lag"] = f"behind by {seconds:.1f} s (limit {max_lag_s:g} s)"
+    except Exception as error:  # refused, timed out, no such table: the app cannot work
+        checks["database"] = f"unreachable ({type(error).__name__})"
+        checks["lag"] = "unknown"
+    if not hub.broker.connected:
+        checks["broker"] = "unreachable"
+    if not hub.reading:
+        checks["outbox_reader"] = "not reading"
+    ok = all(value == "ok" for value in checks.values())
+    return Response(
+        {"status": "ready" if ok else "not ready", "checks": checks, "lag": lag},
+        status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Cache-Control": "no-store"},
+    )

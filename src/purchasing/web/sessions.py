@@ -29,9 +29,10 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     """Saves the session under a new id when the request asked for one, so an id planted in a
     browser before login is worthless after it.
 
-    Writes only what a request changed: Litestar's backend would write every session on every
-    request (twice, with `renew_on_access`) and set its cookie again, a file write and a header
-    per page view or table re-fetch. A session this process last wrote less than
+    Writes only what a request changed, and makes no session for a visitor who stores nothing
+    (a health check, a scraper, the login page): Litestar's backend would write every session on
+    every request (twice, with `renew_on_access`) and set its cookie again, a file write and a
+    header per page view or table re-fetch. A session this process last wrote less than
     `RENEW_AFTER_S` ago and that the request left as it read it is neither written nor sent
     again; its idle expiry (in the store and in the cookie's Max-Age) then moves at most that
     much late. Reads are never cached, so another process's change or logout counts at once."""
@@ -59,6 +60,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         message: Message,
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> None:
+        if not scope_session and scope_session is not Empty and not self._has_id(connection):
+            return  # a visitor without a session who stored nothing: none is made for them
         if scope_session is not Empty:
             session_id = self.get_session_id(connection)
             seen = self._seen.get(session_id)
@@ -69,6 +72,10 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             ):
                 return  # no write, and the cookie the browser holds stands
         await super().store_in_message(scope_session, message, connection)
+
+    def _has_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+        fresh = connection.scope.get("state", {}).get(FRESH_ID)
+        return bool(fresh or connection.cookies.get(self.config.key))
 
     async def set(self, session_id: str, data: bytes, store: Store) -> None:
         await super().set(session_id, data, store)

@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from purchasing.domain import money
-from purchasing.domain.permissions import Action, can
+from purchasing.domain.permissions import MONITORS, Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
 from purchasing.settings import PROJECT_ROOT
@@ -54,6 +54,7 @@ def jinja_environment(directory: Path = TEMPLATES, auto_reload: bool = False) ->
         Action=Action,
         can=can,
         kinds=list(Kind),
+        monitors=MONITORS,
         htmx_config=HTMX_CONFIG,
     )
     return env
