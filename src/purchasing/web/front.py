@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import structlog
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.enums import HttpMethod, ScopeType
@@ -24,9 +25,10 @@ from litestar.types import Message, Receive, Scope, Send
 
 from purchasing.live.stream import EventStream
 from purchasing.live.transport import SERVER_SEND
+from purchasing.logs import REQUEST_ID
 from purchasing.services.users import actor_of_session
 from purchasing.web import sessions
-from purchasing.web.request_id import RequestId
+from purchasing.web.request_id import request_id_of, with_request_id
 from purchasing.web.security import add_security_headers
 
 EVENTS_PATH = "/events"
@@ -38,22 +40,25 @@ class Front:
 
     def __init__(self, app: Litestar) -> None:
         self.app = app
-        self.http = RequestId(self._http)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            scope[SERVER_SEND] = send  # type: ignore[literal-required]
-            await self.http(scope, receive, send)
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] == EVENTS_PATH and scope.get("method") == HttpMethod.GET:
-            stream = await self._signed_in_stream(scope)
-            if stream is not None:
-                await stream(scope, receive, _secured(send, scope))
-                return
-        await self.app(scope, receive, send)
+        scope[SERVER_SEND] = send  # type: ignore[literal-required]
+        request_id = request_id_of(scope)
+        send = with_request_id(send, request_id)
+        # Bound here, not by a wrapping middleware: an open stream keeps no extra frame alive.
+        tokens = structlog.contextvars.bind_contextvars(**{REQUEST_ID: request_id})
+        try:
+            if scope["path"] == EVENTS_PATH and scope["method"] == HttpMethod.GET:
+                stream = await self._signed_in_stream(scope)
+                if stream is not None:
+                    await stream(scope, receive, _secured(send, scope))
+                    return
+            await self.app(scope, receive, send)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     async def _signed_in_stream(self, scope: Scope) -> EventStream | None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
