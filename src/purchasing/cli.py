@@ -13,6 +13,8 @@ import click
 from purchasing import db, server
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
+from purchasing.live import outbox
+from purchasing.live.broker import Broker, broker_from_url
 from purchasing.logs import configure_logging
 from purchasing.services import demo, demo_data
 from purchasing.services import simulate as simulation
@@ -23,13 +25,21 @@ from purchasing.settings import Settings, SettingsError
 T = TypeVar("T")
 
 
-def _run(settings: Settings, work: Awaitable[T]) -> T:
+def _run(settings: Settings, work: Awaitable[T], announce: bool = False) -> T:
+    """Run `work` on the database; with `announce`, each event it commits is announced through
+    the broker (BROKER_URL), so running servers read it at once instead of on their timer."""
+
     async def wrapped() -> T:
         engine = db.use_database(settings.database_url)
         await db.start(engine)
+        broker = broker_from_url(settings.broker_url) if announce else Broker()
+        await broker.start(lambda _: None)  # this process only tells; it reads nothing
+        unlisten = outbox.on_commit(lambda event_id, _: broker.announce(event_id))
         try:
             return await work
         finally:
+            unlisten()
+            await broker.stop()
             await db.stop(engine)
 
     return asyncio.run(wrapped())
@@ -130,7 +140,7 @@ def simulate(
     """Make COUNT rapid real status changes on open purchases of KIND."""
     work = simulation.simulate(Kind(kind), count, interval_ms, username, double_submit)
     try:
-        result = _run(settings, work)
+        result = _run(settings, work, announce=True)
     except NotFound as missing:
         raise click.ClickException(str(missing)) from None
     click.echo(

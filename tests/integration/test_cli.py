@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from purchasing.cli import main
+from purchasing.live import outbox
+from purchasing.live.broker import broker_from_url
 from purchasing.services.demo_data import MAIN
 from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
+from tests.integration.sse import eventually
+from tests.integration.test_brokers import Heard
+from tests.servers import PURCHASING, shared_redis
 
 # The commands' own output only: CliRunner mixes stderr, where INFO log lines go, into it.
 QUIET = {"LOG_LEVEL": "WARNING"}
@@ -148,3 +154,23 @@ def test_simulate_needs_a_real_user(env: dict[str, str]) -> None:
     code, out = run(env, "simulate", "--kind", "feed", "--count", "1", "--user", "nobody")
     assert code == 1
     assert "There is no active user 'nobody'." in out
+
+
+async def test_simulate_tells_running_servers_of_its_events_through_the_broker(
+    env: dict[str, str],
+) -> None:
+    """A server hears of each change at once (not on its catch-up timer)."""
+    listener, heard = broker_from_url(shared_redis()), Heard()
+    await listener.start(heard)
+    try:
+        await eventually(lambda: listener.connected)
+        simulate = await asyncio.create_subprocess_exec(
+            *PURCHASING,
+            *("simulate", "--kind", "feed", "--count", "3"),
+            env={**os.environ, **env, "BROKER_URL": shared_redis()},
+        )
+        assert await simulate.wait() == 0
+        newest = await outbox.newest_id()
+        await eventually(lambda: newest in heard.ids)
+    finally:
+        await listener.stop()

@@ -109,6 +109,9 @@ class NetworkBroker(Broker):
         self._announcing.set()
 
     async def stop(self) -> None:
+        if self._announcing.is_set():  # the last announcement, not yet sent: send it now
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._publish(self._pending), CONNECT_TIMEOUT_S)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
