@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test browser lint types unit integration e2e clean bench bench-quick
+.PHONY: run test install install-test browser lint types unit integration e2e gallery-shots clean bench bench-quick
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ browser: install-test
 	VENV=$(VENV) sh .ci/ensure-chromium
 
 lint: install-test
-	$(BIN)/ruff check src tests e2e bench
-	$(BIN)/ruff format --check src tests e2e bench
+	$(BIN)/ruff check src tests e2e bench templates
+	$(BIN)/ruff format --check src tests e2e bench templates
 
 types: install-test
 	$(BIN)/mypy
@@ -43,6 +43,10 @@ integration: install-test
 
 e2e: browser
 	$(BIN)/pytest e2e
+
+# Every gallery page (templates/README.md) at a desktop and a narrow width, into var/gallery/.
+gallery-shots: browser
+	$(BIN)/pytest e2e/test_gallery.py
 
 test: lint types unit integration e2e
 

@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -80,14 +80,24 @@ class LiveServer(ServerProcess):
         raise LookupError(f"no untouched draft {kind} purchase left")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("live"))
+S = TypeVar("S", bound=ServerProcess)
+
+
+def serving(server: S, per_kind: int | None = None) -> Iterator[S]:
+    """For a fixture: `server` migrated, seeded with `per_kind` purchases of each kind (none when
+    None), serving until the fixture ends."""
     server.command("migrate")
-    server.command("seed-demo", "--per-kind", "200")  # enough untouched drafts for every test
+    if per_kind is not None:
+        server.command("seed-demo", "--per-kind", str(per_kind))
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # Enough untouched drafts for every test.
+    yield from serving(LiveServer(tmp_path_factory.mktemp("live")), per_kind=200)
 
 
 @pytest.fixture(scope="session")
@@ -108,9 +118,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Attach the server's output to a failing test's report."""
     outcome = yield
     report = outcome.get_result()
-    server = item.funcargs.get("live_server") if hasattr(item, "funcargs") else None
-    if report.failed and isinstance(server, LiveServer):
-        report.sections.append(("live server log", server.log()[-20000:]))
+    funcargs = item.funcargs if hasattr(item, "funcargs") and report.failed else {}
+    for server in funcargs.values():  # the shared server, or a module's own
+        if isinstance(server, LiveServer):
+            report.sections.append((f"live server log ({server.url})", server.log()[-20000:]))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

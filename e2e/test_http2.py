@@ -13,7 +13,7 @@ import pytest
 import trustme
 from playwright.sync_api import Browser, expect
 
-from e2e.conftest import LiveServer
+from e2e.conftest import LiveServer, serving
 from e2e.pages import IndexPage, LoginPage
 from e2e.test_tabs import HOLDS_STREAM, WITHOUT_WEB_LOCKS, index_tab, open_streams
 
@@ -46,12 +46,7 @@ class Http2Server(LiveServer):
 
 @pytest.fixture(scope="module")
 def http2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Http2Server]:
-    server = Http2Server(tmp_path_factory.mktemp("http2"))
-    server.command("migrate")
-    server.command("seed-demo", "--per-kind", "10")
-    server.start()
-    yield server
-    server.stop()
+    yield from serving(Http2Server(tmp_path_factory.mktemp("http2")), per_kind=10)
 
 
 def test_the_app_answers_over_http2(http2_server: Http2Server) -> None:

@@ -183,42 +183,46 @@
   // --- Toasts: one per event from someone else, at most three on screen. ---
   var clock = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" });
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    node.className = className;
-    if (text) node.textContent = text;
-    return node;
-  }
-
+  // The toast's markup is templates/live/_toast.html.j2, held empty in a <template> by the layout.
   function showToast(data) {
     var box = document.getElementById("toasts");
-    var toast = element("div", "toast toast-" + data.priority);
-    toast.setAttribute("data-testid", "toast");
-    toast.setAttribute("role", "status");
+    var toast = document.getElementById("toast-template").content.firstElementChild.cloneNode(true);
+    toast.className = "toast toast-" + data.priority;
     toast.dataset.eventId = String(data.id);
-    toast.appendChild(element("strong", "toast-title", data.title));
-    toast.appendChild(element("p", "toast-message", data.message));
+    toast.querySelector(".toast-title").textContent = data.title;
+    toast.querySelector(".toast-message").textContent = data.message;
     var when = clock.format(new Date(data.changed_at)) + " WIB";
-    toast.appendChild(element("p", "toast-meta", data.changed_by.name + " · " + when));
-    var close = element("button", "toast-close", "×");
-    close.type = "button";
-    close.setAttribute("aria-label", "Dismiss");
-    close.addEventListener("click", function () { toast.remove(); });
-    toast.appendChild(close);
+    toast.querySelector(".toast-meta").textContent = data.changed_by.name + " · " + when;
+    toast.querySelector(".toast-close").addEventListener("click", function () { toast.remove(); });
     box.appendChild(toast);
     while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
     box.dataset.shown = String(Number(box.dataset.shown) + 1);
     window.setTimeout(function () { toast.remove(); }, TOAST_LIFETIME_MS);
   }
 
-  // A tab shown again refreshes once what it skipped while hidden (the table, the monitor).
-  document.addEventListener("visibilitychange", function () {
-    if (document.hidden || !missedWhileHidden) return;
-    missedWhileHidden = false;
+  // The page's live fragments (the table, the monitor panel) fetch themselves again.
+  function refreshLiveFragments() {
     document.querySelectorAll("[data-live-refresh]").forEach(function (element) {
       htmx.trigger(element, "reload-table");
     });
+  }
+
+  // A tab shown again refreshes once what it skipped while hidden.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !missedWhileHidden) return;
+    missedWhileHidden = false;
+    refreshLiveFragments();
   });
+
+  // Development (DEBUG) only: a template or static file changed (web/dev_reload.py). Partials
+  // show in the fragments fetched again; anything else needs the whole page.
+  if (body.dataset.devReload !== undefined) {
+    body.addEventListener("live:dev_reload", function (event) {
+      var data = parse(event.detail.data);
+      if (data && data.partial_only) refreshLiveFragments();
+      else window.location.reload();
+    });
+  }
 
   if (!liveTable) return;
 
@@ -253,7 +257,9 @@
       var form = row && row.querySelector("form[data-status-form]");
       if (!row) return;
       if (row.dataset.version !== edit.version || !form) {
-        var note = element("p", "notice notice-info", "This purchase just changed: check it before you move it.");
+        var note = document.createElement("p");
+        note.className = "notice notice-info";
+        note.textContent = "This purchase just changed: check it before you move it.";
         note.setAttribute("data-testid", "row-message");
         row.querySelector(".actions").appendChild(note);
         return;

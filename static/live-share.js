@@ -26,6 +26,7 @@
     "livestock_purchase_status_changed",
     "resync",
   ];
+  var DEV_RELOAD = body.dataset.devReload !== undefined; // DEBUG: also `dev_reload`, relayed as is
   var BACKLOG_SIZE = 200; // events every tab keeps for tabs that open after them
   var PING_EVERY_MS = 1000; // a waiting tab asks after the holder when it has not heard from it
   var TAKEOVER_AFTER_MS = 2000; // an unanswered ask this old means the holder is stuck
@@ -82,12 +83,21 @@
     target.searchParams.set("after", String(lastId));
     source = new EventSource(target.toString(), { withCredentials: true });
     EVENT_TYPES.forEach(function (type) { source.addEventListener(type, fromStream); });
+    if (DEV_RELOAD) source.addEventListener("dev_reload", devReload);
     return source;
   };
 
   function fromStream(event) {
     var message = { type: event.type, id: Number(event.lastEventId), data: event.data };
     if (deliver(message)) post({ kind: "event", message: message });
+  }
+
+  // Development only (DEBUG): templates or static files changed. The frame carries no id and
+  // moves no cursor; every tab gets it once, from the stream or from the holder.
+  function devReload(event) {
+    var message = { type: event.type, data: event.data };
+    post({ kind: "dev_reload", message: message });
+    announce("live:dev_reload", message);
   }
 
   function hold() {
@@ -163,6 +173,8 @@
       setState(note.state);
     } else if (note.kind === "state") {
       setState(note.state);
+    } else if (note.kind === "dev_reload") {
+      announce("live:dev_reload", note.message);
     } else if (note.kind === "holder" && !welcomed) {
       post({ kind: "hello", after: lastId }); // a new holder: ask it instead
     }

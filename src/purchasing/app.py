@@ -10,7 +10,7 @@ from litestar import Litestar, Request, get
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.plugins.flash import FlashConfig, FlashPlugin
@@ -37,11 +37,12 @@ from purchasing.server import METRICS_DIR_ENV
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import ActorCache, actor_of_session
 from purchasing.settings import Settings
-from purchasing.web import errors, sessions, throttle
+from purchasing.web import dev_reload, errors, sessions, throttle
 from purchasing.web.auth import AuthController
 from purchasing.web.events import events
 from purchasing.web.fragments import FragmentCache
 from purchasing.web.front import Front
+from purchasing.web.gallery import GalleryController
 from purchasing.web.health import health, ready
 from purchasing.web.metrics import HTTP_METRICS, MetricsController
 from purchasing.web.monitor import MonitorController
@@ -50,7 +51,7 @@ from purchasing.web.purchases import PurchaseController
 from purchasing.web.request_id import RequestId
 from purchasing.web.security import add_security_headers
 from purchasing.web.stream_guard import StreamGuard
-from purchasing.web.templating import STATIC, jinja_environment
+from purchasing.web.templating import jinja_environment
 
 
 @get("/", name="home")
@@ -95,7 +96,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = db.use_database(settings.database_url)
     template_config = TemplateConfig(
-        instance=JinjaTemplateEngine.from_environment(jinja_environment(auto_reload=settings.debug))
+        instance=JinjaTemplateEngine.from_environment(
+            jinja_environment(
+                settings.templates_dir, auto_reload=settings.debug, dev_reload=settings.debug
+            )
+        )
     )
     session_auth = SessionAuth[Actor, ServerSideSessionBackend](
         retrieve_user_handler=retrieve_actor,
@@ -121,11 +126,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     gc_pauses = GcPauses()
+    fragments = FragmentCache()
+    reloader = dev_reload.watcher(settings, hub, fragments)  # None unless DEBUG
 
     async def on_startup() -> None:
         await db.start(engine, settings.db_pool_size)
         await hub.start()
         await guard.start()
+        if reloader:
+            await reloader.start()
         freeze_startup()
         gc_pauses.install()  # after the freeze: its own full collection is not a pause to report
 
@@ -134,6 +143,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
         gc_pauses.uninstall()
         thaw()
+        if reloader:
+            await reloader.stop()
         await guard.stop()
         await hub.stop()
         await db.stop(engine)
@@ -149,7 +160,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ready,
             MetricsController,
             MonitorController,
-            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+            *([GalleryController] if settings.debug else []),  # designers' gallery
+            create_static_files_router(
+                path="/static",
+                directories=[settings.static_dir],
+                name="static",
+                # In DEBUG a reload after an edit asks for the new file instead of a cached one.
+                cache_control=CacheControlHeader(no_cache=True) if settings.debug else None,
+            ),
         ],
         request_class=HTMXRequest,
         template_config=template_config,
@@ -176,7 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "hub": hub,
                 "login_throttle": login_throttle,
-                "fragments": FragmentCache(),
+                "fragments": fragments,
                 "actors": ActorCache(settings.stream_recheck_s),
                 "gc_pauses": gc_pauses,
             }

@@ -55,6 +55,8 @@ class Settings:
     log_format: str = "auto"
     metrics_token: str = field(default="", repr=False)
     ready_max_lag_s: float = 10.0
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PROJECT_ROOT / "static"
 
     def __post_init__(self) -> None:
         if not 0 < self.catch_up_s <= MAX_CATCH_UP_S:
@@ -84,6 +86,13 @@ class Settings:
             )
         if self.db_pool_size < 1:
             raise SettingsError("DB_POOL_SIZE must be at least 1")
+        if not (self.templates_dir / "base.html.j2").is_file():
+            raise SettingsError(
+                f"TEMPLATES_DIR must be a folder of templates (with base.html.j2), not "
+                f"{str(self.templates_dir)!r}"
+            )
+        if not self.static_dir.is_dir():
+            raise SettingsError(f"STATIC_DIR must be a folder, not {str(self.static_dir)!r}")
         if self.ready_max_lag_s <= 0:
             raise SettingsError("READY_MAX_LAG_S must be above 0 seconds")
         if self.metrics_token and len(self.metrics_token) < MIN_TOKEN_LENGTH:
@@ -133,6 +142,8 @@ class Settings:
             log_format=(env.get("LOG_FORMAT") or "auto").strip().lower(),
             metrics_token=env.get("METRICS_TOKEN", ""),
             ready_max_lag_s=_number(env, "READY_MAX_LAG_S", "10", float),
+            templates_dir=Path(env.get("TEMPLATES_DIR") or PROJECT_ROOT / "templates").resolve(),
+            static_dir=Path(env.get("STATIC_DIR") or PROJECT_ROOT / "static").resolve(),
         )
 
 

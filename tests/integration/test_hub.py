@@ -55,3 +55,12 @@ async def test_unsubscribing_forgets_the_stream(hub: Hub) -> None:
     subscriber = await hub.subscribe(lambda event: True, None)
     hub.unsubscribe(subscriber)
     assert hub.subscribers == set()
+
+
+async def test_a_broadcast_reaches_every_stream_and_moves_no_cursor(hub: Hub) -> None:
+    nothing_visible = [await hub.subscribe(lambda event: False, None) for _ in range(2)]
+    cursors = [subscriber.cursor for subscriber in nothing_visible]
+    frame = b'event: dev_reload\ndata: {"paths": []}\n\n'
+    assert hub.broadcast(frame) == 2
+    assert [subscriber.frames for subscriber in nothing_visible] == [[frame], [frame]]
+    assert [subscriber.cursor for subscriber in nothing_visible] == cursors

@@ -41,6 +41,8 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
         ({"PORT": "eighty"}, "PORT must be a number"),
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must be at least 16 characters"),
         ({"READY_MAX_LAG_S": "0"}, "READY_MAX_LAG_S must be above 0"),
+        ({"TEMPLATES_DIR": "/nowhere"}, "TEMPLATES_DIR must be a folder of templates"),
+        ({"STATIC_DIR": "/nowhere"}, "STATIC_DIR must be a folder"),
     ],
 )
 def test_unusable_settings_are_refused_with_a_clear_message(

@@ -139,6 +139,14 @@ class Hub:
         for subscriber in list(self.subscribers):
             subscriber.close()
 
+    def broadcast(self, frame: bytes) -> int:
+        """Write `frame` to every open stream now, whoever holds it; returns how many. A frame
+        without an `id:` line moves no page's cursor (development's `dev_reload`)."""
+        for subscriber in self.subscribers:
+            subscriber.frames.append(frame)
+            subscriber.flush()
+        return len(self.subscribers)
+
     def close_streams_of(self, ended: Callable[[Owner], bool]) -> int:
         """End the streams whose owner is `ended`; returns how many."""
         closing = [s for s in self.subscribers if s.owner is not None and ended(s.owner)]

@@ -23,6 +23,7 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed",
+    409: "Changed meanwhile",
 }
 # Where an htmx request's error goes, whatever the request was about to swap.
 BANNER = {"HX-Retarget": "#error-banner", "HX-Reswap": "innerHTML"}

@@ -2,10 +2,11 @@
 
 After an event every page showing that table re-fetches it at about the same moment. A view is
 everything that shapes the fragment: kind, query, the viewer's role (which moves the rows offer)
-and scope (whose purchases), and the newest event this process has read (every change to a
-purchase writes one). Identical views share one render, even when they ask at once; each
-response then gets its own CSRF token, put in place of a placeholder. The ETag names the view
-and the token, so a page asking again with nothing changed costs no query and no render.
+and scope (whose purchases), the newest event this process has read (every change to a
+purchase writes one), and the cache's generation (bumped when a template changes, in
+development). Identical views share one render, even when they ask at once; each response then
+gets its own CSRF token, put in place of a placeholder. The ETag names the view and the token,
+so a page asking again with nothing changed costs no query and no render.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ class FragmentCache:
         self.size = size
         self.stats = FragmentStats()
         self._renders: OrderedDict[View, asyncio.Future[str]] = OrderedDict()
+        self.generation = 0  # part of every view: a clear() also changes every ETag
+
+    def clear(self) -> None:
+        """Forget every render: the templates changed (development's live reload)."""
+        self._renders.clear()
+        self.generation += 1
 
     async def get(self, view: View, render: Callable[[], Awaitable[str]]) -> str:
         shared = self._renders.get(view)

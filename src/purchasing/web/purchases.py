@@ -75,7 +75,8 @@ class PurchaseController(Controller):
         if seen > hub.last_id:
             await hub.poll()
         query = TableQuery.from_params(purchase_kind, request.query_params)
-        view = (purchase_kind.value, query.query_string(), scope_of(request.user), hub.last_id)
+        scope = scope_of(request.user)
+        view = (purchase_kind.value, query.query_string(), scope, hub.last_id, cache.generation)
         token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
         headers = {"ETag": etag(view, token), "Cache-Control": "private, no-cache"}
         if headers["ETag"] in request.headers.get("if-none-match", ""):

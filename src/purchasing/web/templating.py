@@ -32,7 +32,10 @@ HTMX_CONFIG = {
 STATIC = PROJECT_ROOT / "static"
 
 
-def jinja_environment(directory: Path = TEMPLATES, auto_reload: bool = False) -> Environment:
+def jinja_environment(
+    directory: Path = TEMPLATES, auto_reload: bool = False, dev_reload: bool = False
+) -> Environment:
+    """`dev_reload` marks pages for development's live reload (web/dev_reload.py)."""
     env = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(["html", "j2"]),
@@ -56,5 +59,6 @@ def jinja_environment(directory: Path = TEMPLATES, auto_reload: bool = False) ->
         kinds=list(Kind),
         monitors=MONITORS,
         htmx_config=HTMX_CONFIG,
+        dev_reload=dev_reload,
     )
     return env
