@@ -144,6 +144,11 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.isError && explained(event)) event.detail.shouldSwap = true;
   });
+  // Whatever its status (a 409 is swapped without being an error), a message aimed at the banner
+  // is shown.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "error-banner") showError();
+  });
   document.addEventListener("htmx:responseError", function (event) {
     if (explained(event)) return showError();
     if (liveTable && event.detail.elt === liveTable) return;
@@ -214,8 +219,8 @@
     refreshLiveFragments();
   });
 
-  // Development (DEBUG) only: a template or static file changed (web/dev_reload.py). Partials
-  // show in the fragments fetched again; anything else needs the whole page.
+  // Development (DEBUG) only: a template or static file changed (web/dev_reload.py). A template
+  // inside the live fragments shows when they are fetched again; anything else needs the page.
   if (body.dataset.devReload !== undefined) {
     body.addEventListener("live:dev_reload", function (event) {
       var data = parse(event.detail.data);

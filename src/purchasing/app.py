@@ -78,8 +78,9 @@ def shared_stores(settings: Settings) -> dict[str, Store]:
 
 
 def outermost_middleware(config: AppConfig) -> AppConfig:
-    """Run after authentication's `on_app_init`, which puts its middleware first: requests get
-    their id and are counted before anything may refuse them."""
+    """Run after authentication's `on_app_init`, which puts its middleware first: a routed
+    request gets its id and is counted before anything may refuse it. (Litestar runs middleware
+    once a route is found: the served app's `web/front.py` gives every request its id.)"""
     config.middleware[:0] = [RequestId, HTTP_METRICS.middleware]
     return config
 

@@ -57,12 +57,12 @@ SLOW_CLIENTS_DROPPED = Counter(
 OUTBOX_LAG_EVENTS = Gauge(
     f"{PREFIX}_outbox_lag_events",
     "Committed events this process's outbox reader has not read yet (measured at scrape)",
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",
 )
 OUTBOX_LAG_SECONDS = Gauge(
     f"{PREFIX}_outbox_lag_seconds",
     "Age of the oldest committed event this process has not read yet (measured at scrape)",
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",
 )
 DELIVERY_DELAY = Histogram(
     f"{PREFIX}_delivery_delay_seconds",
@@ -71,6 +71,7 @@ DELIVERY_DELAY = Histogram(
 )
 STATUS_CHANGES = Counter(
     f"{PREFIX}_status_changes",
-    "Attempted status changes by kind and outcome (ok, duplicate, rule_error, conflict)",
+    "Attempted status changes by kind and outcome: ok, duplicate, rule_error, conflict, "
+    "forbidden, not_found, error",
     ["kind", "outcome"],
 )

@@ -14,8 +14,14 @@ class Metrics:
             sample for family in text_string_to_metric_families(text) for sample in family.samples
         ]
 
+    def gauge(self, name: str) -> float:
+        """The one sample named `name`; fails when the scrape has none."""
+        (value,) = [sample.value for sample in self.samples if sample.name == name]
+        return value
+
     def value(self, name: str, **labels: str) -> float:
-        """The sum of the samples named `name` whose labels include `labels` (0 when none)."""
+        """The sum of the samples named `name` whose labels include `labels` (0 when none: a
+        counter with those labels may not have moved yet)."""
         return sum(
             sample.value
             for sample in self.samples

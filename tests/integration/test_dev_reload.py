@@ -80,7 +80,7 @@ async def test_a_changed_partial_reaches_open_streams_and_the_next_table_shows_i
     assert MARKER in after.text
 
 
-async def test_a_changed_page_or_static_file_asks_for_a_full_reload(
+async def test_a_changed_page_static_file_or_unfetched_partial_asks_for_a_full_reload(
     debug_app: LiveApp, folders: tuple[Path, Path]
 ) -> None:
     templates, static = folders
@@ -92,6 +92,10 @@ async def test_a_changed_page_or_static_file_asks_for_a_full_reload(
         async with open_stream(client) as stream:
             (static / "app.css").write_text("body { color: red; }\n")
             assert await next_reload(stream) == {"paths": ["static/app.css"], "partial_only": False}
+            toast = templates / "live/_toast.html.j2"  # a partial outside the table and panel
+            toast.write_text(toast.read_text() + "\n")
+            reload = await next_reload(stream)
+            assert reload == {"paths": ["templates/live/_toast.html.j2"], "partial_only": False}
             index = templates / "purchases/index.html.j2"
             index.write_text(index.read_text().replace("</h1>", " (edited)</h1>"))
             reload = await next_reload(stream)

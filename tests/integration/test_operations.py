@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ async def test_a_status_change_moves_its_metrics(admin: Clerk, client: httpx.Asy
     assert moved("purchasing_streams_opened_total") == 1
     assert moved("purchasing_streams_open") == 1
     assert moved("purchasing_streams_open_for_kind", kind="feed") == 1
-    assert after.value("purchasing_outbox_lag_events") == 0
+    assert after.gauge("purchasing_outbox_lag_events") == 0
     post = {"method": "POST", "path": STATUS_ROUTE, "status_code": "200"}
     assert moved("purchasing_http_requests_total", **post) == 1
     # The stream has closed: it no longer counts as open.
@@ -142,11 +143,16 @@ async def test_requests_refused_before_their_route_count_too(
         assert moved == 1, labels
 
 
-async def test_without_a_token_metrics_stay_on_this_machine(live: LiveApp) -> None:
+async def test_without_a_token_metrics_stay_on_this_machine(
+    live: LiveApp, client: httpx.AsyncClient
+) -> None:
     async with remote_client(live) as remote:
         refused = await remote.get("/metrics", headers={"Authorization": "Bearer anything"})
     assert refused.status_code == 403
     assert "METRICS_TOKEN is not set" in refused.text
+    # Through a proxy on this machine, or claiming to be local in a forwarded header: refused too.
+    for forwarded in ({"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=127.0.0.1"}):
+        assert (await client.get("/metrics", headers=forwarded)).status_code == 403
 
 
 @contextlib.asynccontextmanager
@@ -274,29 +280,49 @@ async def test_the_monitor_is_for_administrators_and_superadmins(
     assert 'data-testid="nav-monitor"' not in (await clerk.get("/purchases/supply/")).text
 
 
-async def test_the_monitor_lists_only_the_events_its_viewer_may_see(
-    live: LiveApp, admin: Clerk
+async def test_an_administrator_monitors_only_their_own_company(
+    live: LiveApp, admin: Clerk, client: httpx.AsyncClient
 ) -> None:
     ours = await a_purchase("supply", "draft")
-    async with live.client() as other_client:
+    async with live.client() as other_client, live.client() as super_client:
         other = Clerk(other_client)
         await other.login("admin2")  # the other company's Administrator
+        superadmin = Clerk(super_client)
+        await superadmin.login("superadmin")
         theirs = await a_purchase("supply", "draft", company=await other_company())
-        for clerk, p in ((admin, ours), (other, theirs)):
-            moved = await clerk.post(
-                f"/purchases/supply/{p['id']}/status",
-                {"status": "pending", "version": p["version"]},
-                htmx=True,
-            )
-            assert moved.status_code == 200
-        seen_by_other = (await other.get("/admin/monitor/panel", htmx=True)).text
-    seen_by_admin = (await admin.get("/admin/monitor")).text
+        async with open_stream(client):  # one page of our company open
+            await eventually(lambda: len(live.app.state.hub.subscribers) == 1)
+            for clerk, p in ((admin, ours), (other, theirs)):
+                moved = await clerk.post(
+                    f"/purchases/supply/{p['id']}/status",
+                    {"status": "pending", "version": p["version"]},
+                    htmx=True,
+                )
+                assert moved.status_code == 200
+            seen_by_other = (await other.get("/admin/monitor/panel", htmx=True)).text
+            seen_by_admin = (await admin.get("/admin/monitor")).text
+            seen_by_super = (await superadmin.get("/admin/monitor/panel", htmx=True)).text
     assert 'data-testid="nav-monitor"' in seen_by_admin
     assert ours["invoice_number"] in seen_by_admin
     assert theirs["invoice_number"] not in seen_by_admin
     assert theirs["invoice_number"] in seen_by_other
     assert ours["invoice_number"] not in seen_by_other
-    assert 'data-testid="events-this-minute"' in seen_by_other
+    # Their figures are their company's: its one event, none of our streams, no counters.
+    assert figures(seen_by_admin) == {"streams": 1, "events": 1, "counters": False}
+    assert figures(seen_by_other) == {"streams": 0, "events": 1, "counters": False}
+    assert figures(seen_by_super) == {"streams": 1, "events": 2, "counters": True}
+
+
+def figures(panel: str) -> dict[str, Any]:
+    streams = re.search(r'data-testid="streams-open" data-value="(\d+)"', panel)
+    events = re.search(r'data-testid="events-this-minute"[^>]*data-window="(\d+)"', panel, re.S)
+    assert streams is not None
+    assert events is not None
+    return {
+        "streams": int(streams[1]),
+        "events": int(events[1]),
+        "counters": 'data-testid="counter-delivered"' in panel,
+    }
 
 
 async def other_company() -> int:

@@ -47,3 +47,20 @@ def test_a_busy_minute_keeps_a_bounded_sample_of_every_part_of_it() -> None:
     # A sample of the first 100 only would say every delay was 1 ms.
     assert minute.p99 == 1.0
     assert minute.p50 in (0.001, 1.0)
+
+
+def test_a_company_sees_only_its_own_events_and_delays() -> None:
+    recent = Recent(minutes=1)
+    ours = Event(1, "feed_purchase_status_changed", "feed", 1, 1, b"", {}, 0.0)
+    theirs = Event(2, "feed_purchase_status_changed", "feed", 2, 9, b"", {}, 0.0)
+    recent.add(ours, NOON, 0.002)
+    for _ in range(3):
+        recent.add(theirs, NOON, 0.5)
+    ((everyone,), (company_1,), (company_3,)) = (
+        recent.series(NOON),
+        recent.series(NOON, company=1),
+        recent.series(NOON, company=3),
+    )
+    assert (everyone.events, everyone.p99) == (4, 0.5)
+    assert (company_1.events, company_1.p50, company_1.p99) == (1, 0.002, 0.002)
+    assert (company_3.events, company_3.p50) == (0, None)

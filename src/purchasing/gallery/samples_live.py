@@ -13,7 +13,7 @@ from purchasing.gallery.samples import COMPANY_ID, NOW, SUPPLIERS, actor, invoic
 from purchasing.live.events import Event, encode, payload
 from purchasing.live.hub import Hub
 from purchasing.live.stream import readable_kinds, visible_to
-from purchasing.live.subscriber import Subscriber
+from purchasing.live.subscriber import Owner, Subscriber
 from purchasing.services.demo_data import PATHS
 from purchasing.settings import Settings
 from purchasing.web.monitor import snapshot
@@ -87,6 +87,7 @@ def monitor(events: int = 0, streams: int = 0, viewer: Role = Role.ADMINISTRATOR
                 events,
                 hub.queue_limit,
                 hub.stats,
+                Owner(f"sample-{n}", reader.id, reader.company_id),
                 kinds=readable_kinds(reader),
             )
         )

@@ -87,6 +87,7 @@ class NetworkBroker(Broker):
         super().__init__(url)
         self._wake: Wake = lambda _: None
         self._pending = 0
+        self._published = 0
         self._announcing = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._down_since: float | None = None
@@ -109,14 +110,14 @@ class NetworkBroker(Broker):
         self._announcing.set()
 
     async def stop(self) -> None:
-        if self._announcing.is_set():  # the last announcement, not yet sent: send it now
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._publish(self._pending), CONNECT_TIMEOUT_S)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._pending > self._published:  # the last announcement never went out: send it now
+            with contextlib.suppress(Exception):  # if it cannot, the others catch up on their timer
+                await asyncio.wait_for(self._publish(self._pending), CONNECT_TIMEOUT_S)
         await self._close()
 
     async def _listen_forever(self) -> None:
@@ -168,8 +169,9 @@ class NetworkBroker(Broker):
         while True:
             await self._announcing.wait()
             self._announcing.clear()
+            pending = self._pending
             try:
-                await self._publish(self._pending)
+                await self._publish(pending)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -185,6 +187,7 @@ class NetworkBroker(Broker):
                 await self._reset_publisher()
             else:
                 self.stats.announced += 1
+                self._published = max(self._published, pending)
                 self._announce_failing = False
 
     async def _listen(self, subscribed: Callable[[], None]) -> None:

@@ -23,6 +23,7 @@ from purchasing.live.subscriber import HubStats, Owner, Subscriber, Visible
 log = logging.getLogger("purchasing.live")
 CURSOR = re.compile(r"[0-9]{1,18}")
 STOP_TIMEOUT_S = 5.0
+LAG_TIMEOUT_S = 2.0  # a database slower than this to say how far behind we are is unreachable
 ALL_KINDS = frozenset(kind.value for kind in Kind)
 RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
 
@@ -86,13 +87,15 @@ class Hub:
             return False
         return time.monotonic() - self.last_read_at < max(3 * self.catch_up_s, 5.0)
 
-    async def lag(self) -> tuple[int, float]:
+    async def lag(self, timeout_s: float = LAG_TIMEOUT_S) -> tuple[int, float]:
         """How far this process's reader is behind the outbox: committed events it has not read,
-        and the age in seconds of the oldest of them (0 when it is up to date)."""
-        newest = await outbox.newest_id()
-        if newest <= self.last_id:
-            return 0, 0.0
-        written = await outbox.written_at(self.last_id + 1)
+        and the age in seconds of the oldest of them (0 when it is up to date). A database that
+        has not answered within `timeout_s` raises TimeoutError."""
+        async with asyncio.timeout(timeout_s):
+            newest = await outbox.newest_id()
+            if newest <= self.last_id:
+                return 0, 0.0
+            written = await outbox.written_at(self.last_id + 1)
         age = time.time() - written.timestamp() if written else 0.0
         return newest - self.last_id, max(age, 0.0)
 

@@ -55,7 +55,7 @@ class EventStream:
         self.session_id = session_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        owner = Owner(self.session_id, self.actor.id)
+        owner = Owner(self.session_id, self.actor.id, self.actor.company_id)
         subscriber = await self.hub.subscribe(
             visible_to(self.actor), self.cursor, owner, readable_kinds(self.actor)
         )

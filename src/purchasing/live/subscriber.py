@@ -30,10 +30,12 @@ Send = Callable[[Any], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Owner:
-    """Who holds a stream: the session it was opened with and that session's user."""
+    """Who holds a stream: the session it was opened with, that session's user and the user's
+    company (None for a SuperAdmin)."""
 
     session_id: str
     user_id: int
+    company_id: int | None = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any
 from purchasing import metrics
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
+from purchasing.domain.permissions import Forbidden
 from purchasing.domain.statuses import Kind, RuleError, Status, check_move
 from purchasing.live import outbox
 from purchasing.services.errors import Conflict, NotFound
@@ -105,7 +106,7 @@ async def change_status(
     `expected_version`; bump its version and write the history row and the event, all in one
     transaction. A retry of a change that landed less than 2 s ago changes and emits nothing.
     Every attempt logs one line and counts in `purchasing_status_changes_total` with its
-    outcome: ok, duplicate, rule_error, conflict, not_found or error."""
+    outcome: ok, duplicate, rule_error, conflict, forbidden, not_found or error."""
     attempt = Attempt(kind, purchase_id, new_status, actor)
     try:
         change = await _change(
@@ -119,6 +120,9 @@ async def change_status(
         raise
     except NotFound:
         attempt.finish("not_found")
+        raise
+    except Forbidden:
+        attempt.finish("forbidden")
         raise
     except Exception:
         attempt.finish("error")

@@ -1,14 +1,12 @@
 """GET /metrics: Prometheus metrics through Litestar's Prometheus plugin.
 
-Open to clients on this machine (a Prometheus or an agent beside the app); from anywhere else only
-with `Authorization: Bearer <METRICS_TOKEN>`, and not at all while METRICS_TOKEN is unset. Behind a
-reverse proxy on the same machine every client looks local: set TRUSTED_PROXIES so the client's
-own address is the one checked (README, "Operating it").
+Open to clients on this machine that talk to the app directly (a Prometheus or an agent beside
+it); through a proxy (a request carrying X-Forwarded-For or Forwarded) or from anywhere else only
+with `Authorization: Bearer <METRICS_TOKEN>`, and not at all while METRICS_TOKEN is unset.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import ipaddress
@@ -24,8 +22,6 @@ from litestar.types import ASGIApp
 
 from purchasing import metrics
 from purchasing.live.hub import Hub
-
-LAG_TIMEOUT_S = 2.0
 
 
 class RouteMetrics(PrometheusMiddleware):
@@ -53,6 +49,10 @@ class ScrapeRefused(Exception):
 
 
 def is_local(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """A client on this machine, talking to the app itself: a request that came through a proxy
+    (it says whom for) needs the token, whatever address the proxy headers gave it."""
+    if "x-forwarded-for" in connection.headers or "forwarded" in connection.headers:
+        return False
     host = connection.client.host if connection.client else ""
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -88,7 +88,7 @@ async def measure(request: Request[Any, Any, Any]) -> None:
     hub: Hub = request.app.state.hub
     hub.sync_metrics()
     with contextlib.suppress(Exception):
-        events, seconds = await asyncio.wait_for(hub.lag(), LAG_TIMEOUT_S)
+        events, seconds = await hub.lag()
         metrics.OUTBOX_LAG_EVENTS.set(events)
         metrics.OUTBOX_LAG_SECONDS.set(seconds)
 

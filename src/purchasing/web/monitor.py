@@ -1,4 +1,5 @@
-"""GET /admin/monitor: the live tables at a glance, for Administrators and SuperAdmins.
+"""GET /admin/monitor: the live tables at a glance, for SuperAdmins (everything) and
+Administrators (their company's share).
 
 The page holds a panel that re-fetches itself on every event its stream brings (the same stream
 and events as the index pages), and every 15 s while nothing happens, so the minute charts move
@@ -117,15 +118,31 @@ def event_row(event: Event) -> dict[str, Any]:
 
 
 def snapshot(hub: Hub, actor: Actor, now: float) -> dict[str, Any]:
-    """What the panel shows: streams, the last minutes, the counters and the last events the
-    actor may see (counts are of everything; the events listed, only theirs)."""
-    minutes = hub.recent.series(now)
-    per_kind = Counter(kind for subscriber in hub.subscribers for kind in subscriber.kinds)
+    """What the panel shows `actor`: streams, the last minutes and the last events. A SuperAdmin
+    sees everything this process handles, and its counters; an Administrator only what concerns
+    their company (its users' streams, its events), and no process-wide counter."""
+    company = None if actor.sees_everything else actor.company_id
+    streams = [
+        s
+        for s in hub.subscribers
+        if company is None or (s.owner is not None and s.owner.company_id == company)
+    ]
+    minutes = hub.recent.series(now, company)
+    per_kind = Counter(kind for subscriber in streams for kind in subscriber.kinds)
     visible = visible_to(actor)
     delivered = [m for m in minutes if m.p50 is not None]
     stats = hub.stats
+    counters = {
+        "delivered": stats.delivered,
+        "replayed": stats.replayed,
+        "resyncs": stats.resyncs,
+        "slow_drops": stats.slow_drops,
+        "slow_writes": stats.slow_writes,
+        "suppressed": SUPPRESSED.count,
+    }
     return {
-        "streams": len(hub.subscribers),
+        "scope": "everything" if company is None else "company",
+        "streams": len(streams),
         "streams_per_kind": [(kind, per_kind[kind.value]) for kind in Kind],
         "events_this_minute": minutes[-1].events,
         "events_in_window": sum(m.events for m in minutes),
@@ -134,14 +151,7 @@ def snapshot(hub: Hub, actor: Actor, now: float) -> dict[str, Any]:
         "latest_p99_ms": delivered[-1].p99 * 1000 if delivered and delivered[-1].p99 else None,
         "events_chart": events_chart(minutes),
         "delay_chart": delay_chart(minutes),
-        "counters": {
-            "delivered": stats.delivered,
-            "replayed": stats.replayed,
-            "resyncs": stats.resyncs,
-            "slow_drops": stats.slow_drops,
-            "slow_writes": stats.slow_writes,
-            "suppressed": SUPPRESSED.count,
-        },
+        "counters": counters if company is None else None,
         "last_events": [
             event_row(e)
             for e in itertools.islice((e for e in reversed(hub.ring) if visible(e)), LAST_EVENTS)
