@@ -8,6 +8,7 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from prometheus_client import multiprocess as shared_metrics_files
 from uvicorn.supervisors import ChangeReload, Multiprocess, multiprocess
 
 from purchasing.live.hub import RUNNING
@@ -35,6 +36,14 @@ class GracefulWorker(multiprocess.Process):
         if self._server is None:
             self._server = GracefulServer(config=self.config)
         return self._server
+
+    def join(self) -> None:
+        """The supervisor waits for a worker that ended (or that it killed, hung) before starting
+        another: its live gauges, open streams among them, leave the metrics' sums now, even
+        when it could not say so itself."""
+        super().join()
+        if os.environ.get(METRICS_DIR_ENV) and self.pid is not None:
+            shared_metrics_files.mark_process_dead(self.pid)  # type: ignore[no-untyped-call]
 
 
 def shared_metrics(directory: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.integration.conftest import Clerk, a_purchase
 from tests.integration.scrape import scrape
-from tests.integration.sse import open_stream
+from tests.integration.sse import eventually, open_stream
 from tests.integration.test_stream import move
 from tests.servers import PURCHASING, ServerProcess, served, shared_redis
 
@@ -75,6 +75,41 @@ async def test_every_page_hears_every_change_whichever_worker_holds_it(
             assert ok == 2
     started = re.findall(r"Started server process \[(\d+)\]", workers.log())
     assert len(set(started)) == WORKERS
+
+
+async def test_a_killed_worker_leaves_the_metrics_sums(workers: ServerProcess) -> None:
+    """A worker killed outright cannot say it is gone; the supervisor says it for it."""
+    async with AsyncExitStack() as stack:
+        pages = []
+        for _ in range(PAGES):
+            client = await stack.enter_async_context(httpx.AsyncClient(base_url=workers.url))
+            await Clerk(client).login("supervisor")
+            pages.append(await stack.enter_async_context(open_stream(client)))
+        for page in pages:
+            await page.next()  # open
+        metrics_client = await stack.enter_async_context(httpx.AsyncClient(base_url=workers.url))
+        assert (await scrape(metrics_client)).gauge("purchasing_streams_open") == PAGES
+        # Kill workers one by one until one that held streams is gone (each is restarted).
+        for pid in worker_pids(workers):
+            os.kill(pid, signal.SIGKILL)
+            await eventually(lambda pid=pid: f"Child process [{pid}] died" in workers.log(), 30)
+            await eventually(lambda: len(worker_pids(workers)) == WORKERS, 30)
+            if any(page.ended.is_set() for page in pages):
+                break
+        open_pages = sum(not page.ended.is_set() for page in pages)
+        assert open_pages < PAGES
+
+        async def sums_open_pages() -> bool:
+            return (await scrape(metrics_client)).gauge("purchasing_streams_open") == open_pages
+
+        await eventually(sums_open_pages, 30)
+
+
+def worker_pids(server: ServerProcess) -> list[int]:
+    """The workers running now: started, and not reported dead since."""
+    log = server.log()
+    started = [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log)]
+    return [pid for pid in started if f"Child process [{pid}] died" not in log]
 
 
 async def test_sigterm_ends_every_worker_and_its_streams(workers: ServerProcess) -> None:
