@@ -28,24 +28,30 @@ class Entry:
 
 
 def index(partials: list[Partial], env: Environment) -> list[Entry]:
-    """Each partial with what its header says it is, its number of states and its problems."""
+    """Each partial with what its header says it is, its number of states and its problems
+    (header and states read once)."""
     entries = []
     for partial in partials:
         try:
-            summary, states = header_of(partial).summary, len(load_states(partial).contexts)
-        except (HeaderError, StatesError):
-            summary, states = "", 0
-        entries.append(Entry(partial, summary, states, problems(partial, env)))
+            header, states = header_of(partial), load_states(partial)
+        except (HeaderError, StatesError) as error:
+            entries.append(Entry(partial, "", 0, [str(error)]))
+            continue
+        found = _problems(partial, env, header, states)
+        entries.append(Entry(partial, header.summary, len(states.contexts), found))
     return entries
 
 
 def problems(partial: Partial, env: Environment) -> list[str]:
     """What is wrong with the partial's header or states, in words; empty when all is well."""
     try:
-        header = header_of(partial)
-        states = load_states(partial)
+        header, states = header_of(partial), load_states(partial)
     except (HeaderError, StatesError) as error:
         return [str(error)]
+    return _problems(partial, env, header, states)
+
+
+def _problems(partial: Partial, env: Environment, header: Header, states: States) -> list[str]:
     if header.macros:
         return _macro_problems(partial, env, header, states)
     return _state_problems(header, states) + _template_problems(partial, env, header)

@@ -90,6 +90,15 @@ class StaleVersion(Conflict):
         self.current_version = current_version
 
 
+# The outcome an attempt is counted and logged with when it is refused; anything else: "error".
+REFUSALS: tuple[tuple[type[Exception], str], ...] = (
+    (RuleError, "rule_error"),
+    (StaleVersion, "conflict"),
+    (Forbidden, "forbidden"),
+    (NotFound, "not_found"),
+)
+
+
 async def change_status(
     kind: Kind,
     purchase_id: int,
@@ -112,20 +121,9 @@ async def change_status(
         change = await _change(
             attempt, expected_version, notes.strip(), client_ip, user_agent, origin_tab
         )
-    except RuleError:
-        attempt.finish("rule_error")
-        raise
-    except StaleVersion:
-        attempt.finish("conflict")
-        raise
-    except NotFound:
-        attempt.finish("not_found")
-        raise
-    except Forbidden:
-        attempt.finish("forbidden")
-        raise
-    except Exception:
-        attempt.finish("error")
+    except Exception as error:
+        outcome = next((o for refusal, o in REFUSALS if isinstance(error, refusal)), "error")
+        attempt.finish(outcome)
         raise
     attempt.finish("duplicate" if change.duplicate else "ok", change.event_id)
     return change

@@ -43,8 +43,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         self._seen: dict[str, tuple[bytes, float]] = {}
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-        fresh = connection.scope.get("state", {}).get(FRESH_ID)
-        return str(fresh) if fresh else super().get_session_id(connection)
+        return _fresh_id(connection) or super().get_session_id(connection)
 
     async def get(self, session_id: str, store: Store) -> bytes | None:
         data = await store.get(session_id)
@@ -74,8 +73,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         await super().store_in_message(scope_session, message, connection)
 
     def _has_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-        fresh = connection.scope.get("state", {}).get(FRESH_ID)
-        return bool(fresh or connection.cookies.get(self.config.key))
+        return bool(_fresh_id(connection) or connection.cookies.get(self.config.key))
 
     async def set(self, session_id: str, data: bytes, store: Store) -> None:
         await super().set(session_id, data, store)
@@ -86,6 +84,11 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         if len(self._seen) > SEEN_LIMIT:
             now = time.monotonic()
             self._seen = {k: v for k, v in self._seen.items() if now - v[1] < RENEW_AFTER_S}
+
+
+def _fresh_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The new id `start_new_session` chose for this request's session, or ''."""
+    return str(connection.scope.get("state", {}).get(FRESH_ID) or "")
 
 
 @dataclass
