@@ -32,5 +32,5 @@ def event_payload(event_id: int, changed_at: str) -> dict[str, Any]:
         "message": "INV/2026/11/0012 (PT Charoen Pokphand Indonesia Tbk): Pending → Confirmed "
         "by Supervisor.",
         "action": "status",
-        "origin_tab": "",
+        "echo": "",
     }

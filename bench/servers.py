@@ -42,7 +42,18 @@ APP_SETTINGS = (
     "SESSION_IDLE_MINUTES",
     "STREAM_RECHECK_S",
     "TRUSTED_PROXIES",
+    "STREAMS_PER_SESSION",
+    "STREAMS_PER_USER",
+    "STREAMS_RETRY_AFTER_S",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURES_PER_IP",
+    "LOGIN_LOCKOUT_MINUTES",
+    "PASSWORD_THREADS",
+    "PASSWORD_QUEUE",
 )
+# The bench stands for thousands of browsers with one logged-in session: the caps on streams per
+# session and per user (20 and 100 by default) would refuse all but the first.
+BENCH_SETTINGS = {"STREAMS_PER_SESSION": "1000000", "STREAMS_PER_USER": "1000000"}
 
 
 class Ports:
@@ -82,7 +93,8 @@ def _bindable(port: int) -> bool:
     return True
 
 
-def app_env(var_dir: Path, database_url: str) -> dict[str, str]:
+def app_env(var_dir: Path, database_url: str, **settings: str) -> dict[str, str]:
+    """The app's environment: this machine's, without any app setting but those given."""
     env = {k: v for k, v in os.environ.items() if k not in APP_SETTINGS}
     env.update(
         VAR_DIR=str(var_dir),
@@ -90,6 +102,8 @@ def app_env(var_dir: Path, database_url: str) -> dict[str, str]:
         SECRET_KEY="bench",  # noqa: S106 (signs the bench's throwaway sessions only)
         PYTHONUNBUFFERED="1",
         PYTHONPATH=str(ROOT),
+        **BENCH_SETTINGS,
+        **settings,
     )
     return env
 
@@ -184,10 +198,10 @@ class Processes:
         self.started.append(server)
         return server
 
-    def app(self, name: str, var_dir: Path, database_url: str) -> ServerProcess:
+    def app(self, name: str, var_dir: Path, database_url: str, **settings: str) -> ServerProcess:
         port = self.ports.take()
         args = ["-m", "purchasing", "serve", "--port", str(port)]
-        return self.spawn(name, args, app_env(var_dir, database_url), port)
+        return self.spawn(name, args, app_env(var_dir, database_url, **settings), port)
 
     def floor(self, name: str = "floor") -> ServerProcess:
         port = self.ports.take()

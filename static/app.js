@@ -9,8 +9,10 @@
   var body = document.body;
   // Events come from live-share.js as `live:<type>` events on <body>, each once and in order.
   var live = !!body.dataset.liveStream;
-  var tabId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
-  body.dataset.tabId = tabId;
+  // This page's own tab id, sent with its requests, and the mark its changes' events carry
+  // (web/echo.py): events are compared by mark, and no event ever holds a tab id.
+  var tabId = body.dataset.tabId;
+  var echoMark = body.dataset.echo;
   // The newest event the table reflects: from the server at render time, then from the stream.
   var refreshedThrough = Number(body.dataset.liveCursor) || 0;
   var missedWhileHidden = false;
@@ -63,7 +65,7 @@
       var data = parse(message.data);
       var stale = message.id <= refreshedThrough;
       refreshedThrough = Math.max(refreshedThrough, message.id);
-      if (stale || (data && data.origin_tab === tabId && ownChangeShown(data))) {
+      if (stale || (data && ownEcho(data) && ownChangeShown(data))) {
         event.preventDefault();
         return;
       }
@@ -75,6 +77,10 @@
       return;
     }
     approved.add(trigger);
+  }
+
+  function ownEcho(data) {
+    return !!echoMark && data.echo === echoMark;
   }
 
   // This tab's own moves: the row comes back in the response, which may land before or after
@@ -111,7 +117,7 @@
   });
 
   document.addEventListener("htmx:configRequest", function (event) {
-    event.detail.headers["X-Tab-Id"] = tabId;
+    if (tabId) event.detail.headers["X-Tab-Id"] = tabId;
     if (liveTable && event.detail.elt === liveTable) {
       var section = liveTable.querySelector("#purchase-table");
       if (section && section.dataset.refreshUrl) event.detail.path = section.dataset.refreshUrl;
@@ -174,7 +180,7 @@
   if (liveTable) {
     body.addEventListener("live:" + liveTable.dataset.liveEvent, function (event) {
       var data = parse(event.detail.data);
-      if (data && data.origin_tab !== tabId) showToast(data);
+      if (data && !ownEcho(data)) showToast(data);
     });
   }
 

@@ -102,17 +102,26 @@
 
   function hold() {
     holding = true;
+    openStream();
+    post({ kind: "holder" });
+  }
+
+  function letGo() {
+    holding = false;
+    window.clearTimeout(pausedUntil);
+    closeStream();
+  }
+
+  function openStream() {
     streamElement = document.createElement("div");
     streamElement.hidden = true;
     streamElement.setAttribute("hx-ext", "sse");
     streamElement.setAttribute("sse-connect", body.dataset.liveStream);
     body.appendChild(streamElement);
     htmx.process(streamElement);
-    post({ kind: "holder" });
   }
 
-  function letGo() {
-    holding = false;
+  function closeStream() {
     if (source) source.close();
     if (streamElement) {
       // Without the attribute a reconnection the extension has scheduled does nothing.
@@ -120,6 +129,31 @@
       streamElement.remove();
     }
     source = streamElement = null;
+  }
+
+  // The server refused the stream (429: this browser or this account holds too many). Say so,
+  // and ask again only after the wait it named, still holding the lock so that the other tabs
+  // do not each try in turn.
+  var pausedUntil = null;
+  function pause(reason, waitS) {
+    closeStream();
+    streamState({ state: "refused", label: reason });
+    pausedUntil = window.setTimeout(function () {
+      if (holding) openStream();
+    }, waitS * 1000 * (1 + Math.random() / 2));
+  }
+
+  // An EventSource cannot read why it was refused: ask once with fetch. Anything but a refusal
+  // (the stream opening, a network error) is left to the sse extension's own retries.
+  function askWhyClosed() {
+    var asking = new AbortController();
+    fetch(body.dataset.liveStream, { headers: { Accept: "text/event-stream" }, signal: asking.signal })
+      .then(function (response) {
+        if (response.status !== 429) return asking.abort();
+        var waitS = Number(response.headers.get("Retry-After")) || 30;
+        return response.text().then(function (reason) { if (holding) pause(reason, waitS); });
+      })
+      .catch(function () {});
   }
 
   function streamState(next) {
@@ -135,6 +169,7 @@
     streamState(closed || !navigator.onLine
       ? { state: "offline", label: "Offline" }
       : { state: "reconnecting", label: "Reconnecting…" });
+    if (closed && navigator.onLine) askWhyClosed();
   });
 
   // --- Sharing it. ---

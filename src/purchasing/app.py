@@ -24,6 +24,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from prometheus_client import multiprocess
+from redis.asyncio import Redis
 
 from purchasing import db
 from purchasing.domain.actor import Actor
@@ -33,12 +34,15 @@ from purchasing.gcpauses import GcPauses, freeze_startup, thaw
 from purchasing.live.broker import broker_from_url
 from purchasing.live.hub import Hub
 from purchasing.logs import configure_logging
+from purchasing.periodic import Periodic
 from purchasing.server import METRICS_DIR_ENV
 from purchasing.services.errors import NotFound, ValidationFailed
+from purchasing.services.passwords import Passwords
 from purchasing.services.users import ActorCache, actor_of_session
 from purchasing.settings import Settings
 from purchasing.web import dev_reload, errors, sessions, throttle
 from purchasing.web.auth import AuthController
+from purchasing.web.echo import EchoMarks
 from purchasing.web.events import events
 from purchasing.web.fragments import FragmentCache
 from purchasing.web.front import Front
@@ -50,8 +54,11 @@ from purchasing.web.purchase_forms import PurchaseFormController
 from purchasing.web.purchases import PurchaseController
 from purchasing.web.request_id import RequestId
 from purchasing.web.security import add_security_headers
+from purchasing.web.sessions import sweep_expired
 from purchasing.web.stream_guard import StreamGuard
 from purchasing.web.templating import jinja_environment
+
+NAMESPACE = "purchasing"  # of the keys in Redis (STORE_URL)
 
 
 @get("/", name="home")
@@ -65,16 +72,20 @@ async def retrieve_actor(
     return await actor_of_session(session, connection.app.state.actors)
 
 
-def shared_stores(settings: Settings) -> dict[str, Store]:
-    """Sessions and login attempts: files under `var/` (enough for the workers of one machine), or
-    Redis when `STORE_URL` names it (needed once several machines serve the app)."""
+def shared_state(settings: Settings) -> tuple[dict[str, Store], throttle.Counts]:
+    """Sessions and the counts of failed logins: in Redis when `STORE_URL` names it (needed once
+    several machines serve the app); otherwise session files under `var/` (enough for the
+    workers of one machine) and counts in each process."""
     if settings.store_url:
-        root = RedisStore.with_client(settings.store_url, namespace="purchasing")
-        return {name: root.with_namespace(name) for name in (sessions.STORE, throttle.STORE)}
-    return {
-        name: FileStore(settings.var_dir / name, create_directories=True)
-        for name in (sessions.STORE, throttle.STORE)
-    }
+        client = Redis.from_url(settings.store_url)
+        # The keys' names are those Litestar's `with_namespace` gives: purchasing_sessions:<id>.
+        redis_store = RedisStore(
+            client, namespace=f"{NAMESPACE}_{sessions.STORE}", handle_client_shutdown=True
+        )
+        counts = throttle.RedisCounts(client, prefix=f"{NAMESPACE}_{throttle.STORE}:")
+        return {sessions.STORE: redis_store}, counts
+    file_store = FileStore(settings.var_dir / sessions.STORE, create_directories=True)
+    return {sessions.STORE: file_store}, throttle.MemoryCounts()
 
 
 def outermost_middleware(config: AppConfig) -> AppConfig:
@@ -96,19 +107,18 @@ def create_served_app() -> Front:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = db.use_database(settings.database_url)
-    template_config = TemplateConfig(
-        instance=JinjaTemplateEngine.from_environment(
-            jinja_environment(
-                settings.templates_dir, auto_reload=settings.debug, dev_reload=settings.debug
-            )
-        )
+    echo = EchoMarks(settings.secret_key)
+    environment = jinja_environment(
+        settings.templates_dir, auto_reload=settings.debug, dev_reload=settings.debug
     )
+    environment.globals["new_tab"] = echo.new_tab
+    template_config = TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
     session_auth = SessionAuth[Actor, ServerSideSessionBackend](
         retrieve_user_handler=retrieve_actor,
         session_backend_config=sessions.session_config(settings.session_idle_minutes),
         exclude=["^/static/"],
     )
-    stores = shared_stores(settings)
+    stores, login_counts = shared_state(settings)
     hub = Hub(
         queue_limit=settings.stream_queue_limit,
         retention=settings.event_retention,
@@ -117,23 +127,37 @@ def create_app(settings: Settings | None = None) -> Litestar:
         catch_up_s=settings.catch_up_s,
         heartbeat_s=settings.heartbeat_s,
         broker=broker_from_url(settings.broker_url),
+        streams_per_session=settings.streams_per_session,
+        streams_per_user=settings.streams_per_user,
+        refused_retry_s=settings.streams_retry_after_s,
     )
-    guard = StreamGuard(hub, stores[sessions.STORE], settings.stream_recheck_s)
+    actors = ActorCache(settings.stream_recheck_s)
+    guard = StreamGuard(hub, stores[sessions.STORE], actors)
     login_throttle = throttle.LoginThrottle(
-        store=stores[throttle.STORE],
+        counts=login_counts,
         per_account=settings.login_failures_per_account,
         per_ip=settings.login_failures_per_ip,
         lockout_minutes=settings.login_lockout_minutes,
     )
 
+    passwords = Passwords(settings.password_threads, settings.password_queue)
     gc_pauses = GcPauses()
     fragments = FragmentCache()
     reloader = dev_reload.watcher(settings, hub, fragments)  # None unless DEBUG
+    chores = [
+        Periodic("stream-guard", settings.stream_recheck_s, guard.sweep),
+        Periodic(
+            "sweep-expired",
+            settings.sweep_every_s,
+            lambda: sweep_expired(stores[sessions.STORE], login_counts),
+        ),
+    ]
 
     async def on_startup() -> None:
         await db.start(engine, settings.db_pool_size)
         await hub.start()
-        await guard.start()
+        for chore in chores:
+            await chore.start()
         if reloader:
             await reloader.start()
         freeze_startup()
@@ -146,9 +170,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         thaw()
         if reloader:
             await reloader.stop()
-        await guard.stop()
+        for chore in chores:
+            await chore.stop()
         await hub.stop()
         await db.stop(engine)
+        passwords.close()
 
     return Litestar(
         route_handlers=[
@@ -195,8 +221,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "hub": hub,
                 "login_throttle": login_throttle,
+                "passwords": passwords,
+                "echo": echo,
                 "fragments": fragments,
-                "actors": ActorCache(settings.stream_recheck_s),
+                "actors": actors,
                 "gc_pauses": gc_pauses,
             }
         ),

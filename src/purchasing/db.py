@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiosqlite
+import asyncpg
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
@@ -111,6 +114,20 @@ def write_transaction() -> AbstractAsyncContextManager[Any]:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return cast(AbstractAsyncContextManager[Any], engine.transaction())
+
+
+def violates_unique(error: BaseException, table: str, column: str) -> bool:
+    """Whether `error` is either database refusing a row because a unique index over
+    `table.column` already holds its value."""
+    if isinstance(error, asyncpg.UniqueViolationError):
+        # detail: Key (company, kind, invoice_number)=(1, supply, INV/1) already exists.
+        key = (error.detail or "").partition(")=")[0]
+        return error.table_name == table and column in re.findall(r"\w+", key)
+    if isinstance(error, sqlite3.IntegrityError):
+        # UNIQUE constraint failed: purchase.company, purchase.kind, purchase.invoice_number
+        failed = str(error)
+        return failed.startswith("UNIQUE constraint failed") and f"{table}.{column}" in failed
+    return False
 
 
 async def migrate() -> None:

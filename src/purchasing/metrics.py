@@ -75,3 +75,8 @@ STATUS_CHANGES = Counter(
     "forbidden, not_found, error",
     ["kind", "outcome"],
 )
+COMMIT_LISTENER_ERRORS = Counter(
+    f"{PREFIX}_commit_listener_errors",
+    "Errors raised by what runs after a change commits (waking the outbox reader, writing to "
+    "streams); the change itself stands",
+)

@@ -22,6 +22,11 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
 
 
+def default_password_threads() -> int:
+    """Half the CPUs: password hashing must leave the event loop a core of its own."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 class SettingsError(ValueError):
     """A setting the app cannot run with; the message says which and why."""
 
@@ -41,15 +46,21 @@ class Settings:
     heartbeat_s: float = 15.0
     retry_ms: int = 2000
     stream_queue_limit: int = 256
+    streams_per_session: int = 20
+    streams_per_user: int = 100
+    streams_retry_after_s: int = 30
     event_retention: int = 10_000
     event_max_age_hours: float = 24.0
     prune_every_s: float = 600.0
+    sweep_every_s: float = 600.0  # expired sessions and counts of failed logins
     catch_up_s: float = 1.0
     session_idle_minutes: int = 480
     stream_recheck_s: float = 5.0
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 20
     login_lockout_minutes: int = 15
+    password_threads: int = field(default_factory=default_password_threads)
+    password_queue: int = 50
     trusted_proxies: str = ""
     log_level: str = "INFO"
     log_format: str = "auto"
@@ -84,6 +95,12 @@ class Settings:
                 f"EVENT_RETENTION must be positive and EVENT_MAX_AGE_HOURS between 0 and "
                 f"{MAX_AGE_HOURS}"
             )
+        if min(self.streams_per_session, self.streams_per_user, self.streams_retry_after_s) < 1:
+            raise SettingsError(
+                "STREAMS_PER_SESSION, STREAMS_PER_USER and STREAMS_RETRY_AFTER_S must be at least 1"
+            )
+        if self.password_threads < 1 or self.password_queue < 0:
+            raise SettingsError("PASSWORD_THREADS must be at least 1 and PASSWORD_QUEUE at least 0")
         if self.db_pool_size < 1:
             raise SettingsError("DB_POOL_SIZE must be at least 1")
         if not (self.templates_dir / "base.html.j2").is_file():
@@ -129,6 +146,9 @@ class Settings:
             heartbeat_s=_number(env, "SSE_HEARTBEAT_S", "15", float),
             retry_ms=_number(env, "SSE_RETRY_MS", "2000", int),
             stream_queue_limit=_number(env, "SSE_QUEUE_LIMIT", "256", int),
+            streams_per_session=_number(env, "STREAMS_PER_SESSION", "20", int),
+            streams_per_user=_number(env, "STREAMS_PER_USER", "100", int),
+            streams_retry_after_s=_number(env, "STREAMS_RETRY_AFTER_S", "30", int),
             event_retention=_number(env, "EVENT_RETENTION", "10000", int),
             event_max_age_hours=_number(env, "EVENT_MAX_AGE_HOURS", "24", float),
             catch_up_s=_number(env, "EVENT_CATCH_UP_S", "1", float),
@@ -137,6 +157,8 @@ class Settings:
             login_failures_per_account=_number(env, "LOGIN_FAILURES_PER_ACCOUNT", "5", int),
             login_failures_per_ip=_number(env, "LOGIN_FAILURES_PER_IP", "20", int),
             login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", "15", int),
+            password_threads=_number(env, "PASSWORD_THREADS", str(default_password_threads()), int),
+            password_queue=_number(env, "PASSWORD_QUEUE", "50", int),
             trusted_proxies=env.get("TRUSTED_PROXIES", ""),
             log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
             log_format=(env.get("LOG_FORMAT") or "auto").strip().lower(),

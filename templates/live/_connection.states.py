@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from purchasing.live.hub import TooManyStreams
+
 FRAME = "topbar"
 
 STATES: dict[str, dict[str, Any]] = {
@@ -9,4 +11,8 @@ STATES: dict[str, dict[str, Any]] = {
     "connecting (as the page loads)": {"state": "reconnecting", "label": "Connecting…"},
     "reconnecting": {"state": "reconnecting", "label": "Reconnecting…"},
     "offline": {"state": "offline", "label": "Offline"},
+    "refused (too many live tabs)": {
+        "state": "refused",
+        "label": TooManyStreams.per_session(20).args[0],
+    },
 }

@@ -15,7 +15,9 @@ import uvicorn
 from litestar import Litestar
 
 from purchasing.app import create_app
+from purchasing.domain.actor import Actor
 from purchasing.services.demo_data import MAIN
+from purchasing.services.users import load_actor
 from purchasing.settings import Settings
 from purchasing.tables import AppUser, Company, Purchase
 from purchasing.web.front import Front
@@ -44,8 +46,15 @@ class Clerk:
         kwargs.setdefault("follow_redirects", False)
         return await self.client.get(url, headers=headers, **kwargs)
 
-    async def post(self, url: str, data: Any, htmx: bool = False, csrf: bool = True) -> Any:
-        headers = {}
+    async def post(
+        self,
+        url: str,
+        data: Any,
+        htmx: bool = False,
+        csrf: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        headers = dict(headers or {})
         if csrf:
             headers["x-csrftoken"] = self.client.cookies.get("csrftoken", "")
         if htmx:
@@ -157,3 +166,15 @@ async def user_id(username: str) -> int:
     row = await AppUser.select(AppUser.id).where(AppUser.username == username).first()
     assert row is not None
     return int(row["id"])
+
+
+async def actor_named(username: str) -> Actor:
+    """The demo user `username` as the rules see them."""
+    actor = await load_actor(await user_id(username))
+    assert actor is not None
+    return actor
+
+
+# For tests whose behaviour does not depend on the database engine: they run on SQLite alone
+# (the engine-dependent ones, such as concurrent writes, run on both).
+SQLITE_ONLY = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)

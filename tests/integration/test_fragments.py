@@ -12,8 +12,7 @@ import pytest
 
 from purchasing.domain.statuses import Kind, Status
 from purchasing.services.status import change_status
-from purchasing.services.users import authenticate
-from tests.integration.conftest import Clerk, LiveApp, a_purchase
+from tests.integration.conftest import Clerk, LiveApp, a_purchase, actor_named
 from tests.integration.test_stream import move
 
 VIEW = "/purchases/supply/table?sort=invoice&dir=asc&per_page=50"
@@ -101,8 +100,7 @@ async def test_a_process_behind_the_page_reads_first_instead_of_serving_an_older
         clerk = Clerk(http)
         await clerk.login("supervisor")
         await fetch(clerk)  # the view as of now is cached
-        supervisor = await authenticate("supervisor", "supervisor-demo")
-        assert supervisor is not None
+        supervisor = await actor_named("supervisor")
         p = await a_purchase("supply", "draft")
         change = await change_status(
             Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor

@@ -3,6 +3,8 @@ and whatever is refused changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +17,7 @@ from purchasing.domain.statuses import Kind
 from purchasing.services.purchase_form import HEADER_FIELDS, LINE_FIELDS
 from purchasing.tables import Company, OutboxEvent, Partner, Purchase, StatusHistory
 from tests.conftest import HOSTILE_RESULTS
-from tests.integration.conftest import Clerk, a_purchase
+from tests.integration.conftest import Clerk, LiveApp, a_purchase
 from tests.integration.forms import header, ids, valid_lines
 from tests.integration.sse import open_stream
 
@@ -23,6 +25,7 @@ HOSTILE = [
     "",
     " ",
     "x" * 5000,
+    "9" * 5000,  # more digits than Python's int() reads
     "-1",
     "-99999999999999999999",
     "0",
@@ -124,6 +127,65 @@ async def test_status_changes_answer_every_named_hostile_value(admin: Clerk) -> 
             assert status in (200, 409, 422)
             if status != 200:
                 assert await state() == before
+
+
+async def test_a_note_longer_than_two_thousand_characters_is_refused_and_changes_nothing(
+    admin: Clerk,
+) -> None:
+    p = await a_purchase("supply", "draft")
+    form = {"status": "cancelled", "version": str(p["version"]), "notes": "n" * 2001}
+    before = await state()
+    refused = await admin.post(f"/purchases/supply/{p['id']}/status", form, htmx=True)
+    assert record("status change", refused) == 422
+    assert "A note can be at most 2,000 characters; this one has 2,001." in refused.text
+    assert await state() == before
+    form["notes"] = "n" * 2000
+    accepted = await admin.post(f"/purchases/supply/{p['id']}/status", form, htmx=True)
+    assert record("status change", accepted) == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["lines-" + "9" * 5000 + "-item", "lines-99999-item", "lines--1-item", "lines-1e3-item"]
+)
+async def test_a_line_number_no_form_sends_is_refused_with_a_message(
+    admin: Clerk, name: str
+) -> None:
+    ref = await ids()
+    data = header(ref, "HOSTILE/lines", **valid_lines("supply", ref))
+    data[name] = str(ref["SUP01"])
+    before = await state()
+    response = await admin.post("/purchases/supply/new", data)
+    assert record("create supply", response) == 422
+    assert "This form has a line it cannot read." in response.text
+    assert await state() == before
+    p = await a_purchase("supply", "draft")
+    edited = await admin.post(f"/purchases/supply/{p['id']}/edit", {**data, "version": "1"})
+    assert record("edit supply", edited) == 422
+    assert await state() == before
+    removed = await admin.post(
+        "/purchases/supply/new", {**data, "action": "remove_line:" + "9" * 5000}
+    )
+    assert record("create supply", removed) == 200  # the form again, nothing saved
+
+
+async def test_the_same_invoice_saved_at_once_by_many_clerks_is_kept_once(live: LiveApp) -> None:
+    ref = await ids()
+    data = header(ref, "RACE/1", **valid_lines("supply", ref))
+    async with AsyncExitStack() as stack:
+        clerks = []
+        for _ in range(8):  # logged in one after the other: the race is the saves'
+            clerk = Clerk(await stack.enter_async_context(live.client()))
+            assert (await clerk.login("admin")).status_code == 303
+            clerks.append(clerk)
+        answers = await asyncio.gather(
+            *(clerk.post("/purchases/supply/new", data) for clerk in clerks)
+        )
+    codes = sorted(record("create supply", answer) for answer in answers)
+    assert codes == [303] + [422] * 7
+    for answer in answers:
+        if answer.status_code == 422:
+            assert "Invoice RACE/1 is already recorded for supply." in answer.text
+    assert await Purchase.count().where(Purchase.invoice_number == "RACE/1") == 1
 
 
 async def test_query_parameters_answer_every_named_hostile_value(admin: Clerk) -> None:

@@ -10,8 +10,7 @@ from purchasing.domain.statuses import Kind, Status
 from purchasing.live import outbox
 from purchasing.live.hub import Hub
 from purchasing.services.status import change_status
-from purchasing.services.users import authenticate
-from tests.integration.conftest import a_purchase
+from tests.integration.conftest import a_purchase, actor_named
 from tests.integration.sse import eventually
 
 
@@ -26,8 +25,7 @@ async def hub(database: str) -> AsyncIterator[Hub]:
 
 async def test_every_stream_gets_the_same_encoded_frame(hub: Hub) -> None:
     everyone = [await hub.subscribe(lambda event: True, None) for _ in range(3)]
-    supervisor = await authenticate("supervisor", "supervisor-demo")
-    assert supervisor is not None
+    supervisor = await actor_named("supervisor")
     p = await a_purchase("supply", "draft")
     await change_status(Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor)
     await hub.poll()
@@ -42,8 +40,7 @@ async def test_a_commit_in_this_process_wakes_the_reader_without_waiting_for_the
     hub: Hub,
 ) -> None:
     subscriber = await hub.subscribe(lambda event: True, None)
-    supervisor = await authenticate("supervisor", "supervisor-demo")
-    assert supervisor is not None
+    supervisor = await actor_named("supervisor")
     p = await a_purchase("feed", "draft")
     await change_status(Kind.FEED, p["id"], Status.PENDING, p["version"], "", supervisor)
     # The timer is 60 s here: only the commit signal can bring the event this soon.

@@ -329,3 +329,50 @@ async def other_company() -> int:
     row = await Company.select(Company.id).where(Company.name == OTHER.name).first()
     assert row is not None
     return int(row["id"])
+
+
+@pytest.mark.parametrize("tuned", [{"metrics_token": TOKEN}], indirect=True)
+async def test_health_tells_only_this_machine_or_the_token_holder_its_figures(
+    tuned: LiveApp,
+) -> None:
+    async with tuned.client() as client:
+        here = (await client.get("/health")).json()
+        assert here["status"] == "ok"
+        assert {"streams", "last_event_id", "hub", "broker"} <= set(here)
+        # Through a proxy, the stranger's address is another machine's: alive, and no more.
+        stranger = await client.get("/health", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert stranger.status_code == 200
+        assert stranger.json() == {"status": "ok"}
+        assert stranger.headers["cache-control"] == "no-store"
+        operator = await client.get(
+            "/health",
+            headers={"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {TOKEN}"},
+        )
+        assert "last_event_id" in operator.json()
+
+
+async def test_a_failing_commit_listener_is_logged_and_counted_not_reported_to_the_clerk(
+    admin: Clerk, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    p = await a_purchase("supply", "draft")
+    before = await scrape(client)
+
+    def broken(event_id: int, row: object) -> None:
+        raise RuntimeError("a transport nobody expected")
+
+    unlisten = outbox.on_commit(broken)
+    try:
+        with caplog.at_level("ERROR", logger="purchasing.live"):
+            response = await admin.post(
+                f"/purchases/supply/{p['id']}/status",
+                {"status": "pending", "version": p["version"]},
+                htmx=True,
+            )
+    finally:
+        unlisten()
+    assert response.status_code == 200  # the change committed: the clerk is told it did
+    assert "is now Pending" in response.text
+    after = await scrape(client)
+    errors = "purchasing_commit_listener_errors_total"
+    assert after.value(errors) - before.value(errors) == 1
+    assert any("a listener failed after event" in r.getMessage() for r in caplog.records)

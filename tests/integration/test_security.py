@@ -109,3 +109,25 @@ async def test_pages_have_no_inline_script_or_style(admin: Clerk) -> None:
         assert " style=" not in html, path
         assert "<style" not in html, path
         assert not re.search(r"\son\w+=", html), path  # no inline event handlers
+
+
+async def test_signed_in_pages_are_kept_by_no_cache_and_the_table_revalidates(
+    admin: Clerk,
+) -> None:
+    p = await a_purchase("supply", "draft")
+    for path in (
+        "/purchases/supply",
+        f"/purchases/supply/{p['id']}",
+        f"/purchases/supply/{p['id']}/edit",
+        "/purchases/supply/new",
+        "/admin/monitor",
+    ):
+        response = await admin.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+    table = await admin.get("/purchases/supply/table")
+    assert table.headers["cache-control"] == "private, no-cache"
+    again = await admin.get(
+        "/purchases/supply/table", headers={"If-None-Match": table.headers["etag"]}
+    )
+    assert again.status_code == 304

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from redis.asyncio import Redis as AsyncRedis
 
 from purchasing.domain.actor import Actor
 from purchasing.services import users
 from purchasing.web import sessions
 from purchasing.web.sessions import COOKIE, STORE
+from purchasing.web.throttle import LoginThrottle, RedisCounts
 from tests.integration.conftest import Clerk, LiveApp, a_purchase, make_app
+from tests.servers import shared_redis
 
 IDLE_MINUTES = 480
 
@@ -158,3 +164,83 @@ async def test_failed_logins_lock_the_address_across_accounts(tuned: LiveApp) ->
         locked = await clerk.login("supervisor")
         assert locked.status_code == 429
         assert "Too many failed logins from this address." in locked.text
+
+
+async def test_an_unknown_session_id_is_ignored_not_kept(live: LiveApp, anonymous: Clerk) -> None:
+    made_up = "a" * 64
+    anonymous.client.cookies.set(COOKIE, made_up)
+    for path in ("/login", "/purchases/supply", "/health", "/events"):
+        response = await anonymous.get(path)
+        assert f"{COOKIE}=" not in response.headers.get("set-cookie", ""), path
+    assert await live.app.stores.get(STORE).get(made_up) is None
+    assert not (live.app.state.settings.var_dir / STORE).exists() or not any(
+        (live.app.state.settings.var_dir / STORE).iterdir()
+    )
+    # Logging in from there starts a session under an id of the server's own.
+    response = await anonymous.login("admin")
+    assert response.status_code == 303
+    assert made_up not in session_cookie(response)
+
+
+async def test_expired_sessions_and_login_counts_are_swept(live: LiveApp, admin: Clerk) -> None:
+    store = live.app.stores.get(STORE)
+    await store.set("ended-long-ago", b"{}", expires_in=timedelta(seconds=-1))
+    counts = live.app.state.login_throttle.counts
+    await counts.take("address-ended", window_s=0)
+    folder = live.app.state.settings.var_dir / STORE
+    assert len(list(folder.iterdir())) == 2  # the admin's, and one nobody will read again
+    await sessions.sweep_expired(store, counts)
+    assert len(list(folder.iterdir())) == 1
+    assert await counts.sweep() == 0  # the ended count went with the sweep
+    assert (await admin.get("/purchases/supply")).status_code == 200
+
+
+@pytest.mark.parametrize("tuned", [{"password_threads": 1, "password_queue": 0}], indirect=True)
+async def test_logins_beyond_what_the_hashing_threads_can_take_are_refused_at_once(
+    tuned: LiveApp,
+) -> None:
+    async with AsyncExitStack() as stack:
+        clerks = []
+        for _ in range(6):
+            clerk = Clerk(await stack.enter_async_context(tuned.client()))
+            await clerk.client.get("/login")
+            clerks.append(clerk)
+        answers = await asyncio.gather(
+            *(
+                clerk.post("/login", {"username": "admin", "password": "admin-demo"})
+                for clerk in clerks
+            )
+        )
+    codes = [answer.status_code for answer in answers]
+    assert codes.count(303) >= 1
+    assert codes.count(503) >= 1  # six at once, one thread and no queue
+    busy = next(answer for answer in answers if answer.status_code == 503)
+    assert "The server is busy signing other people in." in busy.text
+    assert busy.headers["retry-after"] == "5"
+    # A refusal for being busy is not a failure: the account is not locked by them.
+    async with tuned.client() as http:
+        assert (await Clerk(http).login("admin")).status_code == 303
+
+
+async def test_login_limits_hold_across_processes_that_share_redis() -> None:
+    url, prefix = shared_redis(), f"test_login_attempts_{uuid.uuid4().hex}:"
+    clients = [AsyncRedis.from_url(url) for _ in range(2)]  # as two processes would
+    try:
+        throttles = [
+            LoginThrottle(RedisCounts(c, prefix), per_account=1000, per_ip=20, lockout_minutes=15)
+            for c in clients
+        ]
+        refusals = await asyncio.gather(
+            *(throttles[n % 2].admit(f"user{n}", "10.0.0.9") for n in range(100))
+        )
+        assert refusals.count("") == 20
+        keys = await clients[0].keys(prefix + "*")
+        assert keys
+        for key in keys:  # each count with the window's expiry: Redis forgets it by itself
+            assert 0 < await clients[0].ttl(key) <= 15 * 60
+    finally:
+        left = await clients[0].keys(prefix + "*")
+        if left:
+            await clients[0].delete(*left)
+        for client in clients:
+            await client.aclose()

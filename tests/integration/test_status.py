@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,9 +13,8 @@ from purchasing import db
 from purchasing.domain.statuses import Kind, Status
 from purchasing.services.listing import TableQuery, list_purchases
 from purchasing.services.status import StaleVersion, change_status
-from purchasing.services.users import authenticate
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
-from tests.integration.conftest import Clerk, LiveApp, a_purchase, user_id
+from tests.integration.conftest import Clerk, LiveApp, a_purchase, actor_named, user_id
 
 
 async def state(purchase_id: int) -> dict[str, object]:
@@ -181,17 +181,21 @@ async def test_concurrent_changes_of_one_purchase_exactly_one_wins(live: LiveApp
     before = len(await history(p["id"]))
     targets = ["pending", "draft", "in_transit", "arrived"] * 5
 
-    async def attempt(target: str) -> int:
-        async with live.client() as client:
-            clerk = Clerk(client)
-            await clerk.login("admin")
-            response = await clerk.post(
-                url("supply", p["id"]), {"status": target, "version": p["version"]}, htmx=True
-            )
-            return int(response.status_code)
+    async def attempt(clerk: Clerk, target: str) -> int:
+        response = await clerk.post(
+            url("supply", p["id"]), {"status": target, "version": p["version"]}, htmx=True
+        )
+        return int(response.status_code)
 
     events_before = await events_for(p["id"])
-    codes = await asyncio.gather(*(attempt(t) for t in targets))
+    async with AsyncExitStack() as stack:
+        # Logged in one after the other: the race is the moves', not the logins'.
+        clerks = []
+        for _ in targets:
+            clerk = Clerk(await stack.enter_async_context(live.client()))
+            assert (await clerk.login("admin")).status_code == 303
+            clerks.append(clerk)
+        codes = await asyncio.gather(*map(attempt, clerks, targets))
     after = await state(p["id"])
     assert after["version"] == p["version"] + 1
     rows = await history(p["id"])
@@ -212,10 +216,8 @@ async def test_simultaneous_moves_in_the_service_see_each_other(database: str) -
     engine = db.current_engine()
     await db.start(engine)
     try:
-        supervisor = await authenticate("supervisor", "supervisor-demo")
-        manager = await authenticate("manager", "manager-demo")
-        assert supervisor is not None
-        assert manager is not None
+        supervisor = await actor_named("supervisor")
+        manager = await actor_named("manager")
         page = await list_purchases(Kind.FEED, TableQuery(status="draft"), supervisor)
         mine, theirs = page.rows[0], page.rows[1]
         events_before = await OutboxEvent.count().where(OutboxEvent.purchase == mine.id)

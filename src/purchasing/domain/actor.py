@@ -19,3 +19,9 @@ class Actor:
     @property
     def sees_everything(self) -> bool:
         return self.role is Role.SUPER_ADMIN
+
+    @property
+    def grant(self) -> tuple[object, ...]:
+        """Everything that decides what the actor may see and do: two actors with the same
+        grant are shown the same rows and offered the same moves."""
+        return (self.role.value, self.company_id, tuple(sorted(self.farm_ids)))

@@ -65,6 +65,7 @@ AFTER_ARRIVED = {
     Kind.LIVESTOCK: frozenset({Status.IN_COOP, Status.CANCELLED}),
 }
 AFTER_IN_COOP = {Kind.LIVESTOCK: frozenset({Status.COMPLETED})}
+MAX_NOTE_LENGTH = 2000
 
 
 class RuleError(Exception):
@@ -104,6 +105,15 @@ def check_move(kind: Kind, current: Status, target: Status, role: Role, notes: s
         raise RuleError(f"Only a Supervisor or higher may set {target.label}.")
     if target.needs_note and not notes.strip():
         raise RuleError(f"A note is required to set {target.label}.")
+    check_note(notes)
+
+
+def check_note(notes: str) -> None:
+    """Raise RuleError unless `notes` can be kept as a status change's note."""
+    if len(notes) > MAX_NOTE_LENGTH:
+        raise RuleError(
+            f"A note can be at most {MAX_NOTE_LENGTH:,} characters; this one has {len(notes):,}."
+        )
     if "\x00" in notes:  # PostgreSQL cannot store it in text
         raise RuleError("Remove the NUL character from the note.")
 

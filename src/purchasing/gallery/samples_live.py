@@ -42,7 +42,7 @@ def event_data(
         changed_by=(who.id, who.full_name),
         changed_at=at.isoformat(),
         farm_id=1 + number % 2,
-        origin_tab="",
+        echo="",
         supplier=SUPPLIERS[number % len(SUPPLIERS)],
     )
 
@@ -87,7 +87,7 @@ def monitor(events: int = 0, streams: int = 0, viewer: Role = Role.ADMINISTRATOR
                 events,
                 hub.queue_limit,
                 hub.stats,
-                Owner(f"sample-{n}", reader.id, reader.company_id),
+                Owner(f"sample-{n}", reader),
                 kinds=readable_kinds(reader),
             )
         )

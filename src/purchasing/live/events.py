@@ -24,6 +24,7 @@ RESYNC_REASONS = {
     "too_many_missed": "too many missed events",
     "pruned": "events pruned before they were read",
     "slow": "slow",
+    "permissions": "your permissions changed",
 }
 HEARTBEAT = b": ping\n\n"
 
@@ -43,7 +44,7 @@ def payload(
     changed_by: tuple[int, str],
     changed_at: str,
     farm_id: int,
-    origin_tab: str,
+    echo: str,
     supplier: str = "",
     deleted: bool = False,
 ) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def payload(
         "title": title,
         "message": message,
         "action": action,
-        "origin_tab": origin_tab,
+        "echo": echo,
     }
 
 

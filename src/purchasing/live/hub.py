@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -28,6 +28,27 @@ ALL_KINDS = frozenset(kind.value for kind in Kind)
 RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
 
 
+class TooManyStreams(Exception):
+    """A session or a user already holds as many open streams as allowed; the message says
+    which and what to do, `retry_after_s` how long the page should wait before asking again."""
+
+    retry_after_s = 30
+
+    @classmethod
+    def per_session(cls, limit: int) -> TooManyStreams:
+        return cls(
+            f"Paused: this browser already has {limit} live connections to this site. "
+            "Close some of its tabs; this page tries again in a moment."
+        )
+
+    @classmethod
+    def per_user(cls, limit: int) -> TooManyStreams:
+        return cls(
+            f"Paused: your account already has {limit} live connections to this site. "
+            "Close some of its tabs, here or on other devices; this page tries again in a moment."
+        )
+
+
 class Hub:
     """Reads the outbox when a local commit or the broker says there is news, and at least
     every `catch_up_s` in any case; every `prune_every_s` it also prunes the outbox (one
@@ -43,8 +64,16 @@ class Hub:
         max_age: timedelta = timedelta(hours=24),
         prune_every_s: float = 600.0,
         broker: Broker | None = None,
+        streams_per_session: int = 20,
+        streams_per_user: int = 100,
+        refused_retry_s: int = 30,
     ) -> None:
         self.queue_limit = queue_limit
+        self.streams_per_session = streams_per_session
+        self.streams_per_user = streams_per_user
+        self.refused_retry_s = refused_retry_s
+        self._per_session: Counter[str] = Counter()
+        self._per_user: Counter[int] = Counter()
         self.retention = retention
         self.max_age = max_age
         self.prune_every_s = prune_every_s
@@ -273,7 +302,42 @@ class Hub:
         kinds: frozenset[str] = ALL_KINDS,
     ) -> Subscriber:
         """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead.
-        `kinds` are those `visible` may let through (for the metrics)."""
+        `kinds` are those `visible` may let through (for the metrics). An owner already holding
+        as many streams as allowed (per session, per user) gets TooManyStreams."""
+        if owner is not None:
+            self._take_place(owner)
+        try:
+            return await self._subscribe(visible, cursor, owner, kinds)
+        except BaseException:
+            if owner is not None:
+                self._give_place(owner)
+            raise
+
+    def _take_place(self, owner: Owner) -> None:
+        """Count a stream for its owner now, before anything awaits: streams opened at the same
+        moment cannot all slip under the limit."""
+        refusal = None
+        if self._per_session[owner.session_id] >= self.streams_per_session:
+            refusal = TooManyStreams.per_session(self.streams_per_session)
+        elif self._per_user[owner.user_id] >= self.streams_per_user:
+            refusal = TooManyStreams.per_user(self.streams_per_user)
+        if refusal is not None:
+            refusal.retry_after_s = self.refused_retry_s
+            raise refusal
+        self._per_session[owner.session_id] += 1
+        self._per_user[owner.user_id] += 1
+
+    def _give_place(self, owner: Owner) -> None:
+        self._per_session[owner.session_id] -= 1
+        self._per_user[owner.user_id] -= 1
+        if self._per_session[owner.session_id] <= 0:
+            del self._per_session[owner.session_id]
+        if self._per_user[owner.user_id] <= 0:
+            del self._per_user[owner.user_id]
+
+    async def _subscribe(
+        self, visible: Visible, cursor: str | None, owner: Owner | None, kinds: frozenset[str]
+    ) -> Subscriber:
         after = parse_cursor(cursor)
         if after is not None and after > self.last_id:
             await self.poll()  # a page rendered by a process that read further than ours
@@ -312,9 +376,31 @@ class Hub:
         if subscriber not in self.subscribers:
             return
         self.subscribers.discard(subscriber)
+        if subscriber.owner is not None:
+            self._give_place(subscriber.owner)
         metrics.STREAMS_OPEN.dec()
         for kind in subscriber.kinds:
             metrics.STREAMS_OPEN_FOR_KIND.labels(kind).dec()
+
+    def reissue(
+        self, subscriber: Subscriber, owner: Owner, visible: Visible, kinds: frozenset[str]
+    ) -> None:
+        """The owner's permissions changed: from now on `subscriber` only takes what `visible`
+        lets through. What it had queued under the old rules is dropped for one resync, which
+        makes its page re-fetch what it may still see."""
+        if subscriber not in self.subscribers or subscriber.owner is None:
+            return
+        for kind in subscriber.kinds:
+            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).dec()
+        for kind in kinds:
+            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).inc()
+        subscriber.owner, subscriber.visible, subscriber.kinds = owner, visible, kinds
+        subscriber.frames.clear()
+        subscriber.pending = 0
+        subscriber.cursor = max(subscriber.cursor, self.last_id)
+        subscriber.frames.append(resync_frame(self.last_id, "permissions"))
+        self.stats.resynced("permissions")
+        subscriber.flush()
 
 
 def parse_cursor(cursor: str | None) -> int | None:

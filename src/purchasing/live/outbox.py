@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from purchasing import metrics
 from purchasing.db import current_engine, write_transaction
 from purchasing.tables import OutboxEvent
 
+log = logging.getLogger("purchasing.live")
 # Serialises outbox inserts on PostgreSQL until commit, so ids become visible in commit order and
 # each id is the previous one plus one, even when a transaction rolls back. SQLite needs no lock:
 # its write transactions already run one at a time.
@@ -36,12 +38,18 @@ def on_commit(listener: Listener) -> Callable[[], None]:
 
 def committed(event_id: int, row: Row | None = None) -> None:
     """Events up to `event_id` have committed here; `row`, when given, is that event itself (as
-    `write` returned it), which a listener may use instead of reading it back."""
+    `write` returned it), which a listener may use instead of reading it back. Never raises:
+    the change has committed, so the request that made it succeeded whatever a listener does;
+    a listener's error is logged and counted."""
     if row is not None:
         row["committed_at"] = time.time()
         metrics.EVENTS_WRITTEN.labels(row["type"]).inc()
     for listener in list(_listeners):
-        listener(event_id, row)
+        try:
+            listener(event_id, row)
+        except Exception:
+            metrics.COMMIT_LISTENER_ERRORS.inc()
+            log.exception("a listener failed after event %d committed", event_id)
 
 
 def _on_postgres() -> bool:

@@ -8,7 +8,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
-from purchasing.live.hub import Hub
+from purchasing.live.hub import Hub, TooManyStreams
 from purchasing.live.subscriber import Owner, Visible
 from purchasing.live.transport import ChunkWriter
 
@@ -30,10 +30,12 @@ def visible_to(actor: Actor) -> Visible:
     kinds = readable_kinds(actor)
     if actor.sees_everything:
         return lambda event: event.kind in kinds
+    company = actor.company_id
     if actor.role is Role.OPERATOR:
         farms = actor.farm_ids
-        return lambda event: event.kind in kinds and event.farm_id in farms
-    company = actor.company_id
+        return lambda event: (
+            event.kind in kinds and event.farm_id in farms and event.company_id == company
+        )
     return lambda event: event.kind in kinds and event.company_id == company
 
 
@@ -55,10 +57,14 @@ class EventStream:
         self.session_id = session_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        owner = Owner(self.session_id, self.actor.id, self.actor.company_id)
-        subscriber = await self.hub.subscribe(
-            visible_to(self.actor), self.cursor, owner, readable_kinds(self.actor)
-        )
+        owner = Owner(self.session_id, self.actor)
+        try:
+            subscriber = await self.hub.subscribe(
+                visible_to(self.actor), self.cursor, owner, readable_kinds(self.actor)
+            )
+        except TooManyStreams as refusal:
+            await _refuse(send, refusal)
+            return
         try:
             start: HTTPResponseStartEvent = {
                 "type": "http.response.start",
@@ -71,3 +77,20 @@ class EventStream:
                 pass  # a GET has no body; wait for the client to go or the stream to end
         finally:
             self.hub.unsubscribe(subscriber)
+
+
+async def _refuse(send: Send, refusal: TooManyStreams) -> None:
+    """429 with the reason as text: an EventSource cannot read it, so the page asks again with
+    `fetch` to show it (static/live-share.js)."""
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 429,
+        "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"cache-control", b"no-store"),
+            (b"retry-after", str(refusal.retry_after_s).encode()),
+        ],
+    }
+    await send(start)
+    body = str(refusal).encode()
+    await send({"type": "http.response.body", "body": body, "more_body": False})

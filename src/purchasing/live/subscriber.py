@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from purchasing import metrics
+from purchasing.domain.actor import Actor
 from purchasing.live.events import Event, resync_frame
 from purchasing.live.transport import ChunkWriter
 
@@ -30,12 +31,19 @@ Send = Callable[[Any], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Owner:
-    """Who holds a stream: the session it was opened with, that session's user and the user's
-    company (None for a SuperAdmin)."""
+    """Who holds a stream: the session it was opened with, and that session's user as the rules
+    saw them when the stream opened or last followed a change of their permissions."""
 
     session_id: str
-    user_id: int
-    company_id: int | None = None
+    actor: Actor
+
+    @property
+    def user_id(self) -> int:
+        return self.actor.id
+
+    @property
+    def company_id(self) -> int | None:
+        return self.actor.company_id
 
 
 @dataclass

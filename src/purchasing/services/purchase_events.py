@@ -19,7 +19,7 @@ async def write_event(
     version: int,
     actor: Actor,
     at: datetime,
-    origin_tab: str = "",
+    echo: str = "",
     *,
     deleted: bool = False,
 ) -> outbox.Row:
@@ -36,7 +36,7 @@ async def write_event(
         changed_by=(actor.id, actor.full_name),
         changed_at=at.isoformat(),
         farm_id=purchase["farm"],
-        origin_tab=origin_tab[:64],
+        echo=echo[:64],
         supplier=supplier["name"] if supplier else "",
         deleted=deleted,
     )

@@ -37,7 +37,9 @@ LINE_FIELDS = {
     ),
 }
 MAX_LINES = {Kind.SUPPLY: 50, Kind.FEED: 50, Kind.LIVESTOCK: livestock.MAX_LINES}
-LINE_KEY = re.compile(r"^lines-(\d+)-(\w+)$")
+LINE_KEY = re.compile(r"^lines-([0-9]{1,4})-(\w+)$")
+LINE_PREFIX = "lines-"
+MALFORMED = "This form has a line it cannot read. Reload the page and enter the purchase again."
 
 
 @dataclass
@@ -48,6 +50,7 @@ class PurchaseForm:
     values: dict[str, str] = field(default_factory=dict)
     lines: list[dict[str, str]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    malformed: bool = False  # it held a field no form of ours sends: it cannot be saved
 
     @classmethod
     def blank(cls, kind: Kind, today: date) -> PurchaseForm:
@@ -60,14 +63,17 @@ class PurchaseForm:
         """Read `name=value` pairs; lines come as `lines-<n>-<field>` and keep their order."""
         values: dict[str, str] = {}
         numbered: dict[int, dict[str, str]] = {}
+        malformed = False
         for name, value in fields:
             match = LINE_KEY.match(name)
             if match and match.group(2) in LINE_FIELDS[kind]:
                 numbered.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip()
+            elif name.startswith(LINE_PREFIX) and not match:
+                malformed = True  # a line number no form of ours would send
             elif name in HEADER_FIELDS:
                 values[name] = value.strip()
         lines = [numbered[n] for n in sorted(numbered)][: MAX_LINES[kind]]
-        return cls(kind, values=values, lines=lines)
+        return cls(kind, values=values, lines=lines, malformed=malformed)
 
     @property
     def can_add_line(self) -> bool:

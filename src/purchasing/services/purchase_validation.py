@@ -11,7 +11,7 @@ from purchasing.domain import livestock, units
 from purchasing.domain.money import parse_decimal, parse_int, round_money, rupiah
 from purchasing.domain.statuses import Kind
 from purchasing.services.catalog import Catalog
-from purchasing.services.purchase_form import PurchaseForm
+from purchasing.services.purchase_form import MALFORMED, PurchaseForm
 
 # Bounds keep every figure, and every product of figures, inside the database's columns.
 MAX_PRICE = Decimal("1e12")  # Rp per unit, per head, or an expedition fee
@@ -158,6 +158,8 @@ class _Checker:
 def validate(form: PurchaseForm, catalog: Catalog) -> CleanPurchase | None:
     """Check every field; on any error fill `form.errors` and return None."""
     form.errors.clear()
+    if form.malformed:
+        form.errors["form"] = MALFORMED
     check = _Checker(form.errors)
     v = form.value
     farm_id = check.choice("farm", v("farm"), catalog.farms, "farm")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from piccolo.columns import Column
 from piccolo.engine.sqlite import SQLiteEngine
 
-from purchasing.db import current_engine, write_transaction
+from purchasing.db import current_engine, violates_unique, write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, require
 from purchasing.domain.statuses import OPEN, Kind, Status
@@ -35,12 +37,12 @@ async def create_purchase(
     client_ip: str = "",
     user_agent: str = "",
     catalog: Catalog | None = None,
-    origin_tab: str = "",
+    echo: str = "",
 ) -> int:
     """Save a new purchase as `draft` with its lines and first history row; return its id."""
     require(actor.role, Action.CREATE, form.kind)
     clean = await _validated(form, actor, catalog)
-    async with write_transaction():
+    async with _invoice_kept_unique(clean), write_transaction():
         await _check_invoice_free(clean, None)
         now = datetime.now(UTC)
         purchase = Purchase(
@@ -74,9 +76,7 @@ async def create_purchase(
             "company": clean.company_id,
             "supplier": clean.supplier_id,
         }
-        event = await write_event(
-            clean.kind, created, None, Status.DRAFT, 1, actor, now, origin_tab
-        )
+        event = await write_event(clean.kind, created, None, Status.DRAFT, 1, actor, now, echo)
     outbox.committed(event["id"], event)
     return int(purchase.id)
 
@@ -89,7 +89,7 @@ async def update_purchase(
     require(actor.role, Action.UPDATE, form.kind)
     clean = await _validated(form, actor)
     stale = "Someone changed this purchase while you were editing it."
-    async with write_transaction():
+    async with _invoice_kept_unique(clean), write_transaction():
         current = await find_purchase(form.kind, purchase_id, actor, for_update=True)
         status = Status(current["status"])
         if current["version"] != expected_version:
@@ -181,6 +181,22 @@ async def _validated(
     return clean
 
 
+@asynccontextmanager
+async def _invoice_kept_unique(clean: CleanPurchase) -> AsyncIterator[None]:
+    """Two clerks saving the same invoice at once both find it free; the database's unique
+    index refuses the second, which gets the same message as if it had been checked first."""
+    try:
+        yield
+    except Exception as error:
+        if violates_unique(error, "purchase", "invoice_number"):
+            raise ValidationFailed({"invoice_number": _invoice_taken(clean)}) from None
+        raise
+
+
+def _invoice_taken(clean: CleanPurchase) -> str:
+    return f"Invoice {clean.invoice_number} is already recorded for {clean.kind.value}."
+
+
 async def _check_invoice_free(clean: CleanPurchase, own_id: int | None) -> None:
     where = (
         (Purchase.company == clean.company_id)
@@ -190,8 +206,7 @@ async def _check_invoice_free(clean: CleanPurchase, own_id: int | None) -> None:
     if own_id is not None:
         where = where & (Purchase.id != own_id)
     if await Purchase.exists().where(where):
-        message = f"Invoice {clean.invoice_number} is already recorded for {clean.kind.value}."
-        raise ValidationFailed({"invoice_number": message})
+        raise ValidationFailed({"invoice_number": _invoice_taken(clean)})
 
 
 def _header_values(clean: CleanPurchase) -> dict[Column, Any]:

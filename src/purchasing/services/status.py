@@ -11,7 +11,7 @@ from purchasing import metrics
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Forbidden
-from purchasing.domain.statuses import Kind, RuleError, Status, check_move
+from purchasing.domain.statuses import Kind, RuleError, Status, check_move, check_note
 from purchasing.live import outbox
 from purchasing.services.errors import Conflict, NotFound
 from purchasing.services.purchase_events import write_event
@@ -109,7 +109,7 @@ async def change_status(
     client_ip: str = "",
     user_agent: str = "",
     *,
-    origin_tab: str = "",
+    echo: str = "",
 ) -> StatusChange:
     """Move a purchase to `new_status` if the rules allow it and nobody changed it since
     `expected_version`; bump its version and write the history row and the event, all in one
@@ -119,7 +119,7 @@ async def change_status(
     attempt = Attempt(kind, purchase_id, new_status, actor)
     try:
         change = await _change(
-            attempt, expected_version, notes.strip(), client_ip, user_agent, origin_tab
+            attempt, expected_version, notes.strip(), client_ip, user_agent, echo
         )
     except Exception as error:
         outcome = next((o for refusal, o in REFUSALS if isinstance(error, refusal)), "error")
@@ -135,7 +135,7 @@ async def _change(
     notes: str,
     client_ip: str,
     user_agent: str,
-    origin_tab: str,
+    echo: str,
 ) -> StatusChange:
     """The change itself; it tells `attempt` what it finds on the way."""
     kind, purchase_id, new_status, actor = (
@@ -144,6 +144,7 @@ async def _change(
         attempt.to_status,
         attempt.actor,
     )
+    check_note(notes)  # before any query: a note of any size is refused at once
     async with write_transaction():
         row = await find_purchase(kind, purchase_id, actor, for_update=True)
         current = attempt.from_status = Status(row["status"])
@@ -179,7 +180,7 @@ async def _change(
             client_ip=client_ip[:64],
             user_agent=user_agent[:255],
         ).save()
-        event = await write_event(kind, row, current, new_status, version, actor, now, origin_tab)
+        event = await write_event(kind, row, current, new_status, version, actor, now, echo)
     outbox.committed(event["id"], event)
     return _result(kind, row, current, new_status, version, now, actor, event["id"])
 

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
 from purchasing.services.errors import NotFound, ValidationFailed
+from purchasing.services.passwords import DUMMY_HASH, HASHER, Passwords
+from purchasing.singleflight import forget_unless_done, shared
 from purchasing.tables import AppUser, Company, Farm, UserFarm
 
 MIN_PASSWORD_LENGTH = 8
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so both failures take as long.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 async def create_user(
@@ -41,11 +37,12 @@ async def create_user(
     farm_ids = await _farm_ids(company_id, farm_codes, errors)
     if errors:
         raise ValidationFailed(errors)
+    password_hash = await asyncio.to_thread(HASHER.hash, password)
     async with write_transaction():
         user = AppUser(
             username=username,
             full_name=full_name or username.title(),
-            password_hash=_hasher.hash(password),
+            password_hash=password_hash,
             role=role.value,
             company=company_id,
         )
@@ -62,42 +59,55 @@ async def create_user(
     )
 
 
-async def authenticate(username: str, password: str) -> Actor | None:
-    """The active user with this username and password, else None."""
+async def authenticate(username: str, password: str, passwords: Passwords) -> Actor | None:
+    """The active user with this username and password, else None; the password is checked on
+    `passwords`' threads (which may refuse with Busy)."""
     query = AppUser.select(AppUser.id, AppUser.password_hash, AppUser.active).where(
         AppUser.username == username
     )
     # No username holds a NUL, and PostgreSQL refuses one even as a query parameter.
     row = None if "\x00" in username else await query.first()
-    stored = row["password_hash"] if row else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if row is None or not row["active"]:
+    stored = row["password_hash"] if row else DUMMY_HASH
+    if not await passwords.verify(stored, password) or row is None or not row["active"]:
         return None
     return await load_actor(row["id"])
 
 
 async def load_actor(user_id: int) -> Actor | None:
-    row = (
-        await AppUser.select(
-            AppUser.id, AppUser.username, AppUser.full_name, AppUser.role, AppUser.company
+    """The active user `user_id` as the rules see them, else None."""
+    return (await load_actors([user_id])).get(user_id)
+
+
+async def load_actors(user_ids: Collection[int]) -> dict[int, Actor]:
+    """The active users among `user_ids`, in two queries however many they are. An Operator's
+    farms are those assigned to them in their own company: one moved to another company sees
+    nothing of the old one's farms."""
+    if not user_ids:
+        return {}
+    rows = await AppUser.select(
+        AppUser.id, AppUser.username, AppUser.full_name, AppUser.role, AppUser.company
+    ).where(AppUser.id.is_in(list(user_ids)) & AppUser.active.eq(True))
+    if not rows:
+        return {}
+    farms: dict[int, set[int]] = {row["id"]: set() for row in rows}
+    company = {row["id"]: row["company"] for row in rows}
+    assigned = await UserFarm.select(
+        UserFarm.user, UserFarm.farm, UserFarm.farm.company.as_alias("farm_company")
+    ).where(UserFarm.user.is_in(list(farms)))
+    for link in assigned:
+        if link["farm_company"] == company[link["user"]]:
+            farms[link["user"]].add(link["farm"])
+    return {
+        row["id"]: Actor(
+            id=row["id"],
+            username=row["username"],
+            full_name=row["full_name"],
+            role=Role(row["role"]),
+            company_id=row["company"],
+            farm_ids=frozenset(farms[row["id"]]),
         )
-        .where((AppUser.id == user_id) & (AppUser.active.eq(True)))
-        .first()
-    )
-    if row is None:
-        return None
-    farms = await UserFarm.select(UserFarm.farm).where(UserFarm.user == user_id)
-    return Actor(
-        id=row["id"],
-        username=row["username"],
-        full_name=row["full_name"],
-        role=Role(row["role"]),
-        company_id=row["company"],
-        farm_ids=frozenset(f["farm"] for f in farms),
-    )
+        for row in rows
+    }
 
 
 class ActorCache:
@@ -109,31 +119,37 @@ class ActorCache:
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
         self._kept: dict[int, tuple[Actor, float]] = {}
-        self._loading: dict[int, asyncio.Future[Actor | None]] = {}
+        self._loading: dict[int, asyncio.Task[Actor | None]] = {}
 
     async def get(self, user_id: int) -> Actor | None:
         kept = self._kept.get(user_id)
         if kept is not None and time.monotonic() < kept[1]:
             return kept[0]
-        loading = self._loading.get(user_id)
-        if loading is not None:
-            return await asyncio.shield(loading)
-        future: asyncio.Future[Actor | None] = asyncio.get_running_loop().create_future()
-        self._loading[user_id] = future
+
+        def running() -> asyncio.Task[Actor | None]:
+            task = self._loading.get(user_id)
+            if task is None:
+                task = self._loading[user_id] = asyncio.ensure_future(self._load(user_id))
+                task.add_done_callback(lambda done: forget_unless_done(done, lambda: None))
+            return task
+
+        return await shared(running)
+
+    async def _load(self, user_id: int) -> Actor | None:
         try:
             actor = await load_actor(user_id)
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved: waiters re-raise it, nobody else should log it
-            raise
         finally:
             del self._loading[user_id]
+        self.keep(user_id, actor)
+        return actor
+
+    def keep(self, user_id: int, actor: Actor | None) -> None:
+        """Keep `actor` as user `user_id` for the next `ttl_s` (None: the user is inactive or
+        gone, and is looked up again next time)."""
         if actor is None:
             self._kept.pop(user_id, None)
         else:
             self._kept[user_id] = (actor, time.monotonic() + self.ttl_s)
-        future.set_result(actor)
-        return actor
 
 
 async def actor_of_session(session: Mapping[str, Any], actors: ActorCache) -> Actor | None:
@@ -172,6 +188,47 @@ async def _farm_ids(
         else:
             ids.append(row["id"])
     return ids
+
+
+async def update_user(
+    username: str,
+    *,
+    role: Role | None = None,
+    company_name: str | None = None,
+    farm_codes: tuple[str, ...] | None = None,
+) -> None:
+    """Change a user's role, company or farms (None leaves each as it is; an empty tuple of farm
+    codes takes every farm away). An Operator keeps only farms of their own company: moving
+    someone to another company drops the old one's. Their open pages and streams follow within
+    STREAM_RECHECK_S, in every process."""
+    row = (
+        await AppUser.select(AppUser.id, AppUser.role, AppUser.company)
+        .where(AppUser.username == username)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"There is no user {username!r}.")
+    errors: dict[str, str] = {}
+    new_role = role or Role(row["role"])
+    company_id = row["company"]
+    if company_name is not None or (company_id is None) != (new_role is Role.SUPER_ADMIN):
+        company_id = await _company_for(new_role, company_name, errors)
+    farm_ids = None if farm_codes is None else await _farm_ids(company_id, farm_codes, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    async with write_transaction():
+        await AppUser.update({AppUser.role: new_role.value, AppUser.company: company_id}).where(
+            AppUser.id == row["id"]
+        )
+        if farm_ids is not None:
+            await UserFarm.delete().where(UserFarm.user == row["id"])
+            for farm_id in farm_ids:
+                await UserFarm(user=row["id"], farm=farm_id).save()
+        elif company_id != row["company"]:
+            kept = await Farm.select(Farm.id).where(Farm.company == company_id)
+            await UserFarm.delete().where(
+                (UserFarm.user == row["id"]) & UserFarm.farm.not_in([f["id"] for f in kept] or [0])
+            )
 
 
 async def set_active(username: str, active: bool) -> None:

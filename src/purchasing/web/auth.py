@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from purchasing.services.passwords import Busy
 from purchasing.services.users import authenticate, load_actor
 from purchasing.web.responses import client_details, safe_next
 from purchasing.web.sessions import session_id, start_new_session
@@ -17,6 +18,7 @@ from purchasing.web.throttle import LoginThrottle
 log = logging.getLogger("purchasing.auth")
 LOGIN_TEMPLATE = "auth/login.html.j2"
 MAX_FIELD = 256
+BUSY_RETRY_S = 5
 
 
 class AuthController(Controller):
@@ -30,7 +32,8 @@ class AuthController(Controller):
 
     @post("/login", name="login_submit", exclude_from_auth=True)
     async def login(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        """Rate-limited per account and per address; a success starts a brand-new session."""
+        """Rate-limited per account and per address, refused before any hashing once a limit is
+        reached; a success starts a brand-new session."""
         form = await request.form()
         username = str(form.get("username", "")).strip()[:MAX_FIELD]
         password = str(form.get("password", ""))[:MAX_FIELD]
@@ -38,18 +41,21 @@ class AuthController(Controller):
         ip, _ = client_details(request)
         throttle: LoginThrottle = request.app.state.login_throttle
         context = {"next": next_url, "username": username}
-        refusal = await throttle.refusal(username, ip)
+        refusal = await throttle.admit(username, ip)
         if refusal:
             log.warning("login refused", extra={"client": ip, "outcome": "too many failures"})
-            return Template(LOGIN_TEMPLATE, context={**context, "error": refusal}, status_code=429)
-        actor = await authenticate(username, password)
+            return _refused(context, refusal, 429, throttle.lockout_minutes * 60)
+        try:
+            actor = await authenticate(username, password, request.app.state.passwords)
+        except Busy as busy:
+            await throttle.withdraw(username, ip)
+            log.warning("login refused", extra={"client": ip, "outcome": "busy"})
+            return _refused(context, str(busy), 503, BUSY_RETRY_S)
         if actor is None:
-            await throttle.failed(username, ip)
             # Not the username typed: people type their password into that box too.
             log.info("login failed", extra={"client": ip, "outcome": "wrong username or password"})
-            error = "Wrong username or password."
-            return Template(LOGIN_TEMPLATE, context={**context, "error": error}, status_code=401)
-        await throttle.succeeded(username)
+            return _refused(context, "Wrong username or password.", 401)
+        await throttle.succeeded(username, ip)
         await start_new_session(request, {"user_id": actor.id})
         log.info("login", extra={"user_id": actor.id, "user": actor.username, "outcome": "ok"})
         return Redirect(safe_next(next_url, request), status_code=303)
@@ -61,3 +67,15 @@ class AuthController(Controller):
         request.app.state.hub.close_streams_of(lambda owner: owner.session_id == ended)
         request.clear_session()
         return Redirect(request.app.route_reverse("login"), status_code=303)
+
+
+def _refused(
+    context: dict[str, str], error: str, status_code: int, retry_after_s: int | None = None
+) -> Template:
+    headers = {} if retry_after_s is None else {"Retry-After": str(retry_after_s)}
+    return Template(
+        LOGIN_TEMPLATE,
+        context={**context, "error": error},
+        status_code=status_code,
+        headers=headers,
+    )

@@ -18,19 +18,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from purchasing.domain.actor import Actor
+from purchasing.singleflight import forget_unless_done, shared
 
 CSRF_PLACEHOLDER = "\x00csrf\x00"  # NUL never occurs in rendered text (input refuses it)
 CSRF_INPUT = '<input type="hidden" name="_csrf_token" value="{}" />'
 
 View = tuple[object, ...]
-
-
-def scope_of(actor: Actor) -> tuple[object, ...]:
-    """What decides which rows and which moves a viewer gets."""
-    if actor.sees_everything:
-        return (actor.role.value, "all")
-    return (actor.role.value, actor.company_id, tuple(sorted(actor.farm_ids)))
 
 
 def etag(view: View, csrf_token: str) -> str:
@@ -50,12 +43,13 @@ class FragmentStats:
 
 
 class FragmentCache:
-    """The newest renders, at most `size`; a render under way is shared by everyone asking."""
+    """The newest renders, at most `size`; a render under way is shared by everyone asking, and
+    goes on for them when the request that started it goes away."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self.stats = FragmentStats()
-        self._renders: OrderedDict[View, asyncio.Future[str]] = OrderedDict()
+        self._renders: OrderedDict[View, asyncio.Task[str]] = OrderedDict()
         self.generation = 0  # part of every view: a clear() also changes every ETag
 
     def clear(self) -> None:
@@ -64,22 +58,24 @@ class FragmentCache:
         self.generation += 1
 
     async def get(self, view: View, render: Callable[[], Awaitable[str]]) -> str:
-        shared = self._renders.get(view)
-        if shared is not None:
-            self._renders.move_to_end(view)
-            self.stats.hits += 1
-            return await asyncio.shield(shared)
-        pending: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._renders[view] = pending
-        while len(self._renders) > self.size:
-            self._renders.popitem(last=False)
-        self.stats.renders += 1
-        try:
-            body = await render()
-        except BaseException as error:
-            self._renders.pop(view, None)
-            pending.set_exception(error)
-            pending.exception()  # retrieved: waiters re-raise it, nobody else should log it
-            raise
-        pending.set_result(body)
-        return body
+        def running() -> asyncio.Task[str]:
+            task = self._renders.get(view)
+            if task is not None:
+                self._renders.move_to_end(view)
+                self.stats.hits += 1
+                return task
+            task = asyncio.ensure_future(render())
+            self._renders[view] = task
+            task.add_done_callback(
+                lambda done: forget_unless_done(done, lambda: self._drop(view, done))
+            )
+            while len(self._renders) > self.size:
+                self._renders.popitem(last=False)
+            self.stats.renders += 1
+            return task
+
+        return await shared(running)
+
+    def _drop(self, view: View, task: asyncio.Task[str]) -> None:
+        if self._renders.get(view) is task:
+            del self._renders[view]

@@ -1,6 +1,7 @@
-"""GET /health: the process answers, with a few counters of its own (no I/O, no session).
-GET /ready: it can do its work: database and broker reachable, outbox reader running and not
-behind. Neither needs a session; neither says anything a stranger should not know."""
+"""GET /health: the process answers (no I/O, no session), with a few counters of its own for
+this machine or the metrics token. GET /ready: it can do its work: database and broker
+reachable, outbox reader running and not behind. Neither needs a session; neither says anything
+a stranger should not know."""
 
 from __future__ import annotations
 
@@ -11,18 +12,24 @@ from litestar import Request, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from purchasing.live.hub import Hub
+from purchasing.web.metrics import operator_refusal
 
 
 @get("/health", name="health", exclude_from_auth=True, exclude_from_csrf=True)
-async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Alive. `streams` are this process's open event streams, `direct_streams` those written
-    straight to their connection's transport (`live/transport.py`), `tasks` its asyncio tasks
-    (one per open connection, plus a few of the app's own); `hub` counts the events read and
+async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """Alive: `{"status": "ok"}` for anyone. To this machine (directly, not through a proxy) or
+    with the metrics token, also the process's figures: `streams` are its open event streams,
+    `direct_streams` those written straight to their connection's transport
+    (`live/transport.py`), `tasks` its asyncio tasks (one per open connection, plus a few of
+    the app's own); `hub` counts the events read and
     replayed, the resyncs sent and the writes that waited for a slow client; `broker` the
     wake-ups this process announced to the others and heard from them; `fragments` the table
     renders, shared renders and 304s; `gc` the garbage collector's pauses by generation."""
+    headers = {"Cache-Control": "no-store"}
+    if operator_refusal(request) is not None:
+        return Response({"status": "ok"}, headers=headers)
     hub: Hub = request.app.state.hub
-    return {
+    figures = {
         "status": "ok",
         "streams": len(hub.subscribers),
         "direct_streams": sum(s.direct is not None for s in hub.subscribers),
@@ -39,6 +46,7 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
             "outages": hub.broker.stats.outages,
         },
     }
+    return Response(figures, headers=headers)
 
 
 @get("/ready", name="ready", exclude_from_auth=True, exclude_from_csrf=True)

@@ -60,19 +60,28 @@ def is_local(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
         return False
 
 
-async def may_scrape(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
+def operator_refusal(connection: ASGIConnection[Any, Any, Any, Any]) -> ScrapeRefused | None:
+    """Why `connection` may not see the process's figures (metrics, `/health`'s counters), or
+    None when it may: from this machine directly, or with the metrics token."""
     if is_local(connection):
-        return
+        return None
     token: str = connection.app.state.settings.metrics_token
     if not token:
-        raise ScrapeRefused(
+        return ScrapeRefused(
             HTTP_403_FORBIDDEN, "Metrics are served to this machine only: METRICS_TOKEN is not set."
         )
     scheme, _, given = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-        raise ScrapeRefused(HTTP_401_UNAUTHORIZED, "Metrics need Authorization: Bearer <token>.")
+        return ScrapeRefused(HTTP_401_UNAUTHORIZED, "Metrics need Authorization: Bearer <token>.")
+    return None
+
+
+async def may_scrape(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    refusal = operator_refusal(connection)
+    if refusal is not None:
+        raise refusal
 
 
 def refused(_: Request[Any, Any, Any], error: ScrapeRefused) -> Response[str]:

@@ -22,7 +22,7 @@ from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import EDITABLE, create_purchase, update_purchase
 from purchasing.web.guards import CREATE, UPDATE
 from purchasing.web.purchases import provide_kind
-from purchasing.web.responses import client_details, origin_tab
+from purchasing.web.responses import client_details, echo_mark
 
 
 class PurchaseFormController(Controller):
@@ -44,7 +44,7 @@ class PurchaseFormController(Controller):
         ip, agent = client_details(request)
         try:
             purchase_id = await create_purchase(
-                form, request.user, ip, agent, origin_tab=origin_tab(request)
+                form, request.user, ip, agent, echo=echo_mark(request)
             )
         except ValidationFailed as failure:
             form.errors.update(failure.errors)

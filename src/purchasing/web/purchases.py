@@ -30,11 +30,10 @@ from purchasing.web.fragments import (
     CSRF_PLACEHOLDER,
     FragmentCache,
     etag,
-    scope_of,
     with_token,
 )
 from purchasing.web.guards import DELETE, READ
-from purchasing.web.responses import client_details, live_page, origin_tab, safe_next
+from purchasing.web.responses import client_details, echo_mark, live_page, safe_next
 
 TABLE_ID = "purchase-table"
 VARY = {"Vary": "HX-Request, HX-Target"}
@@ -75,8 +74,13 @@ class PurchaseController(Controller):
         if seen > hub.last_id:
             await hub.poll()
         query = TableQuery.from_params(purchase_kind, request.query_params)
-        scope = scope_of(request.user)
-        view = (purchase_kind.value, query.query_string(), scope, hub.last_id, cache.generation)
+        view = (
+            purchase_kind.value,
+            query.query_string(),
+            request.user.grant,
+            hub.last_id,
+            cache.generation,
+        )
         token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
         headers = {"ETag": etag(view, token), "Cache-Control": "private, no-cache"}
         if headers["ETag"] in request.headers.get("if-none-match", ""):
@@ -173,7 +177,7 @@ async def _apply_move(
             actor,
             ip,
             agent,
-            origin_tab=origin_tab(request),
+            echo=echo_mark(request),
         )
     except RuleError as error:
         return str(error), "error", 422

@@ -31,9 +31,10 @@ async def live_page(request: Request[Any, Any, Any], template: str) -> Template:
     return Template(template, context={"live_cursor": cursor})
 
 
-def origin_tab(request: Request[Any, Any, Any]) -> str:
-    """The per-tab id app.js sends, so that tab can skip the echo of its own change."""
-    return request.headers.get("x-tab-id", "")[:64]
+def echo_mark(request: Request[Any, Any, Any]) -> str:
+    """The mark by which the tab that sent `request` recognises its change's event
+    (`web/echo.py`)."""
+    return str(request.app.state.echo.of(request))
 
 
 def client_details(request: Request[Any, Any, Any]) -> tuple[str, str]:

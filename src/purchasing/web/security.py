@@ -32,12 +32,16 @@ HSTS = "max-age=31536000"
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
-    """A before-send hook: it sees every response, router 404s and error pages included."""
+    """A before-send hook: it sees every response, router 404s and error pages included. A page
+    that says nothing of caching is kept by no cache, the browser's included: Back after a
+    logout must not show what only a signed-in person could see."""
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
     for name, value in HEADERS.items():
         headers[name] = value
+    if "cache-control" not in headers and headers.get("content-type", "").startswith("text/html"):
+        headers["cache-control"] = "no-store"
     if scope.get("scheme") == "https":
         headers["strict-transport-security"] = HSTS
         cookies = headers.getall("set-cookie", [])

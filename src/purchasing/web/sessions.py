@@ -14,11 +14,15 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
+from litestar.stores.file import FileStore
 from litestar.types import Empty, Message, ScopeSession
+
+from purchasing.web.throttle import Counts
 
 COOKIE = "session"
 STORE = "sessions"
 FRESH_ID = "purchasing.fresh_session_id"
+KNOWN = "purchasing.known_session"  # the request's cookie named a session the store holds
 # A session left as it was found is written (its idle expiry pushed back) at most this often.
 RENEW_AFTER_S = 60.0
 NEVER = float("-inf")
@@ -29,8 +33,11 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     """Saves the session under a new id when the request asked for one, so an id planted in a
     browser before login is worthless after it.
 
-    Writes only what a request changed, and makes no session for a visitor who stores nothing
-    (a health check, a scraper, the login page): Litestar's backend would write every session on
+    Writes only sessions it issued: one started by `start_new_session` (a login), or one the
+    request's cookie named and the store still held. Any other cookie, made up or expired, is
+    ignored: nothing is written and no cookie is set, so a flood of invented ids costs no disk
+    (Litestar's backend would keep whatever the request left under the id it was sent). It
+    also writes only what a request changed: Litestar's backend would write every session on
     every request (twice, with `renew_on_access`) and set its cookie again, a file write and a
     header per page view or table re-fetch. A session this process last wrote less than
     `RENEW_AFTER_S` ago and that the request left as it read it is neither written nor sent
@@ -53,14 +60,26 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             self._remember(session_id, data, self._seen.get(session_id, (b"", NEVER))[1])
         return data
 
+    async def load_from_connection(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> dict[str, Any]:
+        session_id = connection.cookies.get(self.config.key)
+        if session_id:
+            data = await self.get(session_id, self.config.get_store_from_app(connection.app))
+            if data is not None:
+                connection.scope.setdefault("state", {})[KNOWN] = True
+                return self.deserialize_data(data)
+        return {}
+
     async def store_in_message(
         self,
         scope_session: ScopeSession,
         message: Message,
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> None:
-        if not scope_session and scope_session is not Empty and not self._has_id(connection):
-            return  # a visitor without a session who stored nothing: none is made for them
+        state = connection.scope.get("state", {})
+        if not state.get(KNOWN) and not state.get(FRESH_ID):
+            return  # not a session this app issued: none is made, and no cookie is set
         if scope_session is not Empty:
             session_id = self.get_session_id(connection)
             seen = self._seen.get(session_id)
@@ -71,9 +90,6 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             ):
                 return  # no write, and the cookie the browser holds stands
         await super().store_in_message(scope_session, message, connection)
-
-    def _has_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-        return bool(_fresh_id(connection) or connection.cookies.get(self.config.key))
 
     async def set(self, session_id: str, data: bytes, store: Store) -> None:
         await super().set(session_id, data, store)
@@ -123,3 +139,12 @@ def session_id(request: Request[Any, Any, Any]) -> str:
 
 def session_store(request: Request[Any, Any, Any]) -> Store:
     return request.app.stores.get(STORE)
+
+
+async def sweep_expired(store: Store, login_counts: Counts) -> None:
+    """Delete the sessions and counts of failed logins whose time is up. Session files stay on
+    disk until read, so they are swept here; Redis forgets its keys by itself, as each was
+    written with its expiry."""
+    if isinstance(store, FileStore):
+        await store.delete_expired()
+    await login_counts.sweep()

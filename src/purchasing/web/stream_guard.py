@@ -1,64 +1,60 @@
-"""Ends the event streams of sessions that ended (logout, idle expiry) or of deactivated users."""
+"""Keeps open event streams in step with their sessions and their users' permissions."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from litestar.stores.base import Store
 
 from purchasing.live.hub import Hub
-from purchasing.tables import AppUser
+from purchasing.live.stream import readable_kinds, visible_to
+from purchasing.live.subscriber import Owner
+from purchasing.services.users import ActorCache, load_actors
 
 log = logging.getLogger("purchasing.live")
 
 
 class StreamGuard:
-    """Checks every few seconds, in every process: a logout in one process ends streams in all."""
+    """Checks the open streams every few seconds, in every process (a logout or a change made
+    in one process, or by the CLI, reaches the streams of all): streams of ended sessions and
+    of deactivated users end; those of users whose role, company or farms changed take the new
+    permissions at once, live and replayed alike, and their pages re-fetch what they show. The
+    users looked up refresh the process's `ActorCache`, so their next requests see the same."""
 
-    def __init__(self, hub: Hub, sessions: Store, interval_s: float) -> None:
+    def __init__(self, hub: Hub, sessions: Store, actors: ActorCache) -> None:
         self.hub = hub
         self.sessions = sessions
-        self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self.actors = actors
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="stream-guard")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("checking the sessions of open streams failed")
-
-    async def sweep(self) -> int:
-        """Close streams whose session is gone or whose user is inactive; returns how many."""
+    async def sweep(self) -> tuple[int, int]:
+        """Returns how many streams it closed and how many now follow new permissions."""
         owners = {s.owner for s in self.hub.subscribers if s.owner is not None}
         if not owners:
-            return 0
-        user_ids = sorted({owner.user_id for owner in owners})
-        active = {
-            row["id"]
-            for row in await AppUser.select(AppUser.id).where(
-                AppUser.id.is_in(user_ids) & AppUser.active.eq(True)
-            )
-        }
+            return 0, 0
+        user_ids = {owner.user_id for owner in owners}
+        actors = await load_actors(user_ids)
+        for user_id in user_ids:
+            self.actors.keep(user_id, actors.get(user_id))
         ended = set()
         for session in {owner.session_id for owner in owners}:
             if await self.sessions.get(session) is None:
                 ended.add(session)
         closed = self.hub.close_streams_of(
-            lambda owner: owner.session_id in ended or owner.user_id not in active
+            lambda owner: owner.session_id in ended or owner.user_id not in actors
         )
-        if closed:
-            log.info("closed %d streams of ended sessions or inactive users", closed)
-        return closed
+        changed = 0
+        for subscriber in list(self.hub.subscribers):
+            owner = subscriber.owner
+            actor = actors.get(owner.user_id) if owner else None
+            if owner and actor and actor.grant != owner.actor.grant and not subscriber.closed:
+                new_owner = Owner(owner.session_id, actor)
+                self.hub.reissue(subscriber, new_owner, visible_to(actor), readable_kinds(actor))
+                changed += 1
+        if closed or changed:
+            log.info(
+                "streams checked: %d closed (session ended or user inactive), %d follow new "
+                "permissions",
+                closed,
+                changed,
+            )
+        return closed, changed
