@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test browser lint types unit integration e2e gallery-shots clean bench bench-quick
+.PHONY: run test install install-test browser proxy lint types unit integration e2e gallery-shots clean bench bench-quick
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 browser: install-test
 	VENV=$(VENV) sh .ci/ensure-chromium
 
+# nginx for the proxy test (e2e/test_proxy.py, deploy/nginx.conf).
+proxy:
+	sh .ci/ensure-nginx
+
 lint: install-test
 	$(BIN)/ruff check src tests e2e bench templates
 	$(BIN)/ruff format --check src tests e2e bench templates
@@ -41,7 +45,7 @@ unit: install-test
 integration: install-test
 	$(BIN)/pytest tests/integration -n 2
 
-e2e: browser
+e2e: browser proxy
 	$(BIN)/pytest e2e
 
 # Every gallery page (templates/README.md) at a desktop and a narrow width, into var/gallery/.

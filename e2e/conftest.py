@@ -13,6 +13,7 @@ import pytest
 
 from e2e.pages import BROWSER_PROBLEMS
 from purchasing.services.demo_data import MAIN
+from tests.report import TEST_REPORT
 from tests.servers import ServerProcess
 
 CHROMIUM_FLAGS = [
@@ -125,6 +126,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in TEST_REPORT:
+        terminalreporter.write_line(line)
     for kind, events, refreshes in COALESCED:
         terminalreporter.write_line(f"{events} {kind} events in a row: {refreshes} table refreshes")
     if LATENCIES:
