@@ -42,14 +42,22 @@ class StreamGuard:
         closed = self.hub.close_streams_of(
             lambda owner: owner.session_id in ended or owner.user_id not in actors
         )
+        regranted = {
+            owner: Owner(owner.session_id, actors[owner.user_id])
+            for owner in owners
+            if owner.user_id in actors and actors[owner.user_id].grant != owner.actor.grant
+        }
         changed = 0
-        for subscriber in list(self.hub.subscribers):
-            owner = subscriber.owner
-            actor = actors.get(owner.user_id) if owner else None
-            if owner and actor and actor.grant != owner.actor.grant and not subscriber.closed:
-                new_owner = Owner(owner.session_id, actor)
-                self.hub.reissue(subscriber, new_owner, visible_to(actor), readable_kinds(actor))
-                changed += 1
+        if regranted:  # otherwise no stream needs a look
+            for subscriber in list(self.hub.subscribers):
+                owner = subscriber.owner
+                new_owner = regranted.get(owner) if owner is not None else None
+                if new_owner is not None and not subscriber.closed:
+                    actor = new_owner.actor
+                    self.hub.reissue(
+                        subscriber, new_owner, visible_to(actor), readable_kinds(actor)
+                    )
+                    changed += 1
         if closed or changed:
             log.info(
                 "streams checked: %d closed (session ended or user inactive), %d follow new "
