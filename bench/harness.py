@@ -126,9 +126,10 @@ class Harness:
         self._names[prefix] = self._names.get(prefix, 0) + 1
         return f"{prefix}-{self._names[prefix]}"
 
-    async def start_apps(self, count: int, database: str = "sqlite") -> list[App]:
+    async def start_apps(self, count: int, database: str = "sqlite", **settings: str) -> list[App]:
         """`count` app instances started together, each with its own copy of the database (or
-        the one PostgreSQL database), its own VAR_DIR and a logged-in session."""
+        the one PostgreSQL database), its own VAR_DIR, the app `settings` given (environment
+        variables) and a logged-in session."""
         apps_and_readers = []
         reader: Callable[[], Awaitable[list[Purchase]]]
         for _ in range(count):
@@ -141,7 +142,7 @@ class Harness:
             else:
                 path = databases.copy_sqlite(self.sqlite_template, var_dir / "bench.sqlite3")
                 url, reader = databases.sqlite_url(path), _sqlite_reader(path)
-            server = self.processes.app(name, var_dir, url)
+            server = self.processes.app(name, var_dir, url, **settings)
             apps_and_readers.append((server, reader))
         servers = [server for server, _ in apps_and_readers]
         await asyncio.gather(*(s.wait_healthy() for s in servers))

@@ -39,6 +39,7 @@ MODULES = (
     "bench.scenarios.idle",
     "bench.scenarios.writes",
     "bench.scenarios.browser",
+    "bench.scenarios.burst",
 )
 
 
