@@ -12,13 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.test_live import open_as, watch
 from purchasing.services.demo_data import MAIN
-from tests.servers import (
-    ServerProcess,
-    create_database,
-    drop_database,
-    private_redis,
-    run_async,
-)
+from tests.servers import ServerProcess, postgres_and_redis, run_async
 
 FIRST_PAGE = "?per_page=50&sort=invoice&dir=asc"
 
@@ -52,21 +46,17 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     directory = tmp_path_factory.mktemp("cluster")
-    url = run_async(create_database())
-    try:
-        with private_redis(directory) as redis:
-            made = Cluster(directory, url, redis.url)
-            made.a.command("migrate")
-            made.a.command("seed-demo")
-            made.a.start()
-            made.b.start()
-            try:
-                yield made
-            finally:
-                made.a.stop()
-                made.b.stop()
-    finally:
-        run_async(drop_database(url))
+    with postgres_and_redis(directory) as (url, redis_url):
+        made = Cluster(directory, url, redis_url)
+        made.a.command("migrate")
+        made.a.command("seed-demo")
+        made.a.start()
+        made.b.start()
+        try:
+            yield made
+        finally:
+            made.a.stop()
+            made.b.stop()
 
 
 @pytest.fixture

@@ -30,15 +30,7 @@ from e2e.conftest import CHROMIUM_FLAGS, system_chromium
 from e2e.pages import IndexPage, LoginPage, until
 from purchasing.services.demo_data import MAIN
 from tests.report import TEST_REPORT
-from tests.servers import (
-    ServerProcess,
-    create_database,
-    drop_database,
-    free_port,
-    missing,
-    private_redis,
-    run_async,
-)
+from tests.servers import ServerProcess, free_port, missing, postgres_and_redis, run_async
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 TABS = 10
@@ -165,23 +157,19 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     directory = tmp_path_factory.mktemp("proxy")
-    url = run_async(create_database())
-    try:
-        with private_redis(directory) as redis:
-            made = Site(directory, url, redis.url)
-            made.instances[0].command("migrate")
-            made.instances[0].command("seed-demo")
+    with postgres_and_redis(directory) as (url, redis_url):
+        made = Site(directory, url, redis_url)
+        made.instances[0].command("migrate")
+        made.instances[0].command("seed-demo")
+        for instance in made.instances:
+            instance.start()
+        made.proxy.start()
+        try:
+            yield made
+        finally:
+            made.proxy.stop()
             for instance in made.instances:
-                instance.start()
-            made.proxy.start()
-            try:
-                yield made
-            finally:
-                made.proxy.stop()
-                for instance in made.instances:
-                    instance.stop()
-    finally:
-        run_async(drop_database(url))
+                instance.stop()
 
 
 @pytest.fixture

@@ -135,6 +135,18 @@ class PrivateRedis:
 
 
 @contextmanager
+def postgres_and_redis(workdir: Path) -> Iterator[tuple[str, str]]:
+    """A new PostgreSQL database and a private Redis, for synchronous tests (Playwright's): their
+    URLs, both gone after the block."""
+    url = run_async(create_database())
+    try:
+        with private_redis(workdir) as redis:
+            yield url, redis.url
+    finally:
+        run_async(drop_database(url))
+
+
+@contextmanager
 def private_redis(workdir: Path) -> Iterator[PrivateRedis]:
     server = PrivateRedis(workdir)
     server.start()

@@ -287,6 +287,14 @@ async def test_a_deactivated_users_open_stream_ends(tuned: LiveApp) -> None:
         assert (await viewer_http.get("/events")).status_code == 401
 
 
+async def move_from_tab(
+    clerk: Clerk, purchase: dict[str, Any], status: str, tab_id: str
+) -> httpx.Response:
+    form = {"status": status, "version": purchase["version"]}
+    url = f"/purchases/supply/{purchase['id']}/status"
+    return await clerk.post(url, form, htmx=True, headers={"X-Tab-Id": tab_id})
+
+
 async def test_an_echo_mark_cannot_be_forged_nor_a_tab_id_read(live: LiveApp) -> None:
     mine, theirs = await a_purchase("supply", "draft"), await a_purchase("supply", "pending")
     async with live.client() as own_http, live.client() as other_http:
@@ -294,24 +302,14 @@ async def test_an_echo_mark_cannot_be_forged_nor_a_tab_id_read(live: LiveApp) ->
         assert (await clerk.login("supervisor")).status_code == 303
         assert (await colleague.login("manager")).status_code == 303
         page = (await clerk.get("/purchases/supply")).text
-        tab_id, mark = TAB.search(page).groups()  # type: ignore[union-attr]
+        found = TAB.search(page)
+        assert found is not None
+        tab_id, mark = found.groups()
         async with open_stream(other_http) as stream:  # what the colleague can read
             await stream.next()
-            # The colleague sends the clerk's tab id (say they got hold of it).
-            forged = await colleague.post(
-                f"/purchases/supply/{theirs['id']}/status",
-                {"status": "draft", "version": theirs["version"]},
-                htmx=True,
-                headers={"X-Tab-Id": tab_id},
-            )
-            assert forged.status_code == 200
-            own = await clerk.post(
-                f"/purchases/supply/{mine['id']}/status",
-                {"status": "pending", "version": mine["version"]},
-                htmx=True,
-                headers={"X-Tab-Id": tab_id},
-            )
-            assert own.status_code == 200
+            # The colleague sends the clerk's tab id (say they got hold of it), then the clerk.
+            assert (await move_from_tab(colleague, theirs, "draft", tab_id)).status_code == 200
+            assert (await move_from_tab(clerk, mine, "pending", tab_id)).status_code == 200
             frames = await stream.events(2)
     assert [f.json["purchase_id"] for f in frames] == [theirs["id"], mine["id"]]
     assert frames[0].json["echo"] not in ("", mark)  # the clerk's page shows the colleague's move
