@@ -109,10 +109,12 @@
   function letGo() {
     holding = false;
     window.clearTimeout(pausedUntil);
+    pausedUntil = null;
     closeStream();
   }
 
   function openStream() {
+    closeStream();
     streamElement = document.createElement("div");
     streamElement.hidden = true;
     streamElement.setAttribute("hx-ext", "sse");
@@ -137,23 +139,30 @@
   var pausedUntil = null;
   function pause(reason, waitS) {
     closeStream();
+    window.clearTimeout(pausedUntil);
     streamState({ state: "refused", label: reason });
     pausedUntil = window.setTimeout(function () {
+      pausedUntil = null;
       if (holding) openStream();
     }, waitS * 1000 * (1 + Math.random() / 2));
   }
 
-  // An EventSource cannot read why it was refused: ask once with fetch. Anything but a refusal
-  // (the stream opening, a network error) is left to the sse extension's own retries.
+  // An EventSource cannot read why it was refused: ask with fetch, one question at a time.
+  // Anything but a refusal (the stream opening, a network error), or a refusal that comes after
+  // the stream has opened meanwhile, is left to the sse extension's own retries.
+  var asking = null;
   function askWhyClosed() {
-    var asking = new AbortController();
-    fetch(body.dataset.liveStream, { headers: { Accept: "text/event-stream" }, signal: asking.signal })
+    if (asking || pausedUntil) return;
+    var question = (asking = new AbortController());
+    fetch(body.dataset.liveStream, { headers: { Accept: "text/event-stream" }, signal: question.signal })
       .then(function (response) {
-        if (response.status !== 429) return asking.abort();
+        var opened = source && source.readyState === EventSource.OPEN;
+        if (response.status !== 429 || opened) return question.abort();
         var waitS = Number(response.headers.get("Retry-After")) || 30;
         return response.text().then(function (reason) { if (holding) pause(reason, waitS); });
       })
-      .catch(function () {});
+      .catch(function () {})
+      .then(function () { asking = null; });
   }
 
   function streamState(next) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -72,20 +73,30 @@ async def retrieve_actor(
     return await actor_of_session(session, connection.app.state.actors)
 
 
-def shared_state(settings: Settings) -> tuple[dict[str, Store], throttle.Counts]:
+@dataclass(frozen=True)
+class Shared:
     """Sessions and the counts of failed logins: in Redis when `STORE_URL` names it (needed once
     several machines serve the app); otherwise session files under `var/` (enough for the
     workers of one machine) and counts in each process."""
-    if settings.store_url:
+
+    sessions: Store
+    login_counts: throttle.Counts
+    redis: Redis | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> Shared:
+        if not settings.store_url:
+            files = FileStore(settings.var_dir / sessions.STORE, create_directories=True)
+            return cls(files, throttle.MemoryCounts())
         client = Redis.from_url(settings.store_url)
         # The keys' names are those Litestar's `with_namespace` gives: purchasing_sessions:<id>.
-        redis_store = RedisStore(
-            client, namespace=f"{NAMESPACE}_{sessions.STORE}", handle_client_shutdown=True
-        )
+        store = RedisStore(client, namespace=f"{NAMESPACE}_{sessions.STORE}")
         counts = throttle.RedisCounts(client, prefix=f"{NAMESPACE}_{throttle.STORE}:")
-        return {sessions.STORE: redis_store}, counts
-    file_store = FileStore(settings.var_dir / sessions.STORE, create_directories=True)
-    return {sessions.STORE: file_store}, throttle.MemoryCounts()
+        return cls(store, counts, client)
+
+    async def close(self) -> None:
+        if self.redis is not None:  # Litestar does not close a store's client
+            await self.redis.aclose()
 
 
 def outermost_middleware(config: AppConfig) -> AppConfig:
@@ -118,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_backend_config=sessions.session_config(settings.session_idle_minutes),
         exclude=["^/static/"],
     )
-    stores, login_counts = shared_state(settings)
+    shared = Shared.of(settings)
     hub = Hub(
         queue_limit=settings.stream_queue_limit,
         retention=settings.event_retention,
@@ -132,9 +143,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         refused_retry_s=settings.streams_retry_after_s,
     )
     actors = ActorCache(settings.stream_recheck_s)
-    guard = StreamGuard(hub, stores[sessions.STORE], actors)
+    guard = StreamGuard(hub, shared.sessions, actors)
     login_throttle = throttle.LoginThrottle(
-        counts=login_counts,
+        counts=shared.login_counts,
         per_account=settings.login_failures_per_account,
         per_ip=settings.login_failures_per_ip,
         lockout_minutes=settings.login_lockout_minutes,
@@ -149,7 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Periodic(
             "sweep-expired",
             settings.sweep_every_s,
-            lambda: sweep_expired(stores[sessions.STORE], login_counts),
+            lambda: sweep_expired(shared.sessions, shared.login_counts),
         ),
     ]
 
@@ -168,13 +179,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
         gc_pauses.uninstall()
         thaw()
-        if reloader:
-            await reloader.stop()
-        for chore in chores:
-            await chore.stop()
-        await hub.stop()
-        await db.stop(engine)
-        passwords.close()
+        try:
+            if reloader:
+                await reloader.stop()
+            for chore in chores:
+                await chore.stop()
+            await hub.stop()
+            await db.stop(engine)
+        finally:
+            passwords.close()
+            await shared.close()
 
     return Litestar(
         route_handlers=[
@@ -206,7 +220,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # not Litestar's: it would replace logs.py's handler on the root
         openapi_config=None,
         plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=template_config))],
-        stores=stores,
+        stores={sessions.STORE: shared.sessions},
         exception_handlers={
             NotFound: errors.not_found,
             ValidationFailed: errors.bad_request,

@@ -21,12 +21,12 @@ async def shared(running: Callable[[], asyncio.Task[T]]) -> T:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and current is not None and not current.cancelling():
+                await asyncio.sleep(0)  # let the cancelled run be forgotten first
                 continue
             raise
 
 
-def forget_unless_done(task: asyncio.Task[T], forget: Callable[[], None]) -> None:
-    """For a task's done callback: forget a run that failed or was cancelled, so the next caller
-    starts a new one; its error is marked retrieved (every waiter re-raises it)."""
-    if task.cancelled() or task.exception() is not None:
-        forget()
+def failed(task: asyncio.Task[T]) -> bool:
+    """A run that was cancelled or raised: not one to share, and forgotten once done. Its error
+    is marked retrieved (every waiter re-raises it)."""
+    return task.done() and (task.cancelled() or task.exception() is not None)

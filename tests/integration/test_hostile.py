@@ -169,6 +169,8 @@ async def test_a_line_number_no_form_sends_is_refused_with_a_message(
 
 
 async def test_the_same_invoice_saved_at_once_by_many_clerks_is_kept_once(live: LiveApp) -> None:
+    """On PostgreSQL the saves race past the check to the unique index; on SQLite the write lock
+    already queues them behind the check. Either way: one purchase, and a message for the rest."""
     ref = await ids()
     data = header(ref, "RACE/1", **valid_lines("supply", ref))
     async with AsyncExitStack() as stack:

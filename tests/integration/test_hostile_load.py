@@ -211,6 +211,8 @@ async def test_one_user_gets_at_most_their_cap_across_sessions(tuned: LiveApp) -
         assert [a[0] for a in answers].count(200) == 2  # the user's cap: 5 in all
         assert TooManyStreams.per_user(5).args[0] in {body for _, _, body in answers}
         await first.close()
+        hub = tuned.app.state.hub
+        await eventually(lambda: len(hub.subscribers) == 2)  # the server saw them go
         assert [a[0] for a in await second.open(1)] == [200]  # places given back
         await second.close()
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
-from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -189,37 +189,41 @@ async def test_expired_sessions_and_login_counts_are_swept(live: LiveApp, admin:
     await counts.take("address-ended", window_s=0)
     folder = live.app.state.settings.var_dir / STORE
     assert len(list(folder.iterdir())) == 2  # the admin's, and one nobody will read again
-    await sessions.sweep_expired(store, counts)
-    assert len(list(folder.iterdir())) == 1
+    (folder / "0123abcd.tmpx81").write_bytes(b"half-written")  # a session being saved
+    (folder / "junk").write_bytes(b"\xff not a session")
+    assert await sessions.sweep_expired(store, counts) == 1  # the others did not stop it
+    assert len(list(folder.iterdir())) == 3
     assert await counts.sweep() == 0  # the ended count went with the sweep
     assert (await admin.get("/purchases/supply")).status_code == 200
 
 
-@pytest.mark.parametrize("tuned", [{"password_threads": 1, "password_queue": 0}], indirect=True)
+@pytest.mark.parametrize(
+    "tuned",
+    [{"password_threads": 1, "password_queue": 0, "login_failures_per_account": 3}],
+    indirect=True,
+)
 async def test_logins_beyond_what_the_hashing_threads_can_take_are_refused_at_once(
     tuned: LiveApp,
 ) -> None:
-    async with AsyncExitStack() as stack:
-        clerks = []
-        for _ in range(6):
-            clerk = Clerk(await stack.enter_async_context(tuned.client()))
-            await clerk.client.get("/login")
-            clerks.append(clerk)
-        answers = await asyncio.gather(
-            *(
-                clerk.post("/login", {"username": "admin", "password": "admin-demo"})
-                for clerk in clerks
-            )
-        )
-    codes = [answer.status_code for answer in answers]
-    assert codes.count(303) >= 1
-    assert codes.count(503) >= 1  # six at once, one thread and no queue
-    busy = next(answer for answer in answers if answer.status_code == 503)
-    assert "The server is busy signing other people in." in busy.text
-    assert busy.headers["retry-after"] == "5"
-    # A refusal for being busy is not a failure: the account is not locked by them.
+    passwords = tuned.app.state.passwords
+    release = threading.Event()
+    occupied = asyncio.ensure_future(passwords._run(release.wait))  # the one thread is busy
+    try:
+        async with tuned.client() as http:
+            clerk = Clerk(http)
+            busy = [await clerk.login("admin", "wrong-password") for _ in range(3)]
+    finally:
+        release.set()
+        await occupied
+    assert [answer.status_code for answer in busy] == [503] * 3
+    assert "The server is busy signing other people in." in busy[0].text
+    assert busy[0].headers["retry-after"] == "5"
+    # Refused for being busy, they were never tried: none of them counts as a failure.
     async with tuned.client() as http:
-        assert (await Clerk(http).login("admin")).status_code == 303
+        clerk = Clerk(http)
+        for _ in range(3):
+            assert (await clerk.login("admin", "wrong-password")).status_code == 401
+        assert (await clerk.login("admin")).status_code == 429  # the third failure locked it
 
 
 async def test_login_limits_hold_across_processes_that_share_redis() -> None:

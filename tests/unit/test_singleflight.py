@@ -6,6 +6,9 @@ import asyncio
 
 import pytest
 
+from purchasing.domain.actor import Actor
+from purchasing.domain.roles import Role
+from purchasing.services import users
 from purchasing.web.fragments import FragmentCache
 
 
@@ -65,3 +68,24 @@ async def test_a_failed_render_is_not_kept() -> None:
     with pytest.raises(RuntimeError):
         await cache.get(("livestock",), render)
     assert await cache.get(("livestock",), render) == "<table>"
+
+
+async def test_a_lookup_cancelled_before_it_ran_is_started_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clerk = Actor(id=1, username="clerk", full_name="Clerk", role=Role.MANAGER, company_id=1)
+    lookups = 0
+
+    async def lookup(user_id: int) -> Actor:
+        nonlocal lookups
+        lookups += 1
+        return clerk
+
+    monkeypatch.setattr(users, "load_actor", lookup)
+    cache = users.ActorCache(ttl_s=60)
+    asking = asyncio.create_task(cache.get(1))
+    await asyncio.sleep(0)  # the lookup's task exists and has not run yet
+    cache._loading[1].cancel()  # as a server shutting tasks down would
+    async with asyncio.timeout(5):  # it must not spin on the cancelled lookup
+        assert await asking == clerk
+    assert lookups == 1

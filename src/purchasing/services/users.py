@@ -12,7 +12,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.passwords import DUMMY_HASH, HASHER, Passwords
-from purchasing.singleflight import forget_unless_done, shared
+from purchasing.singleflight import failed, shared
 from purchasing.tables import AppUser, Company, Farm, UserFarm
 
 MIN_PASSWORD_LENGTH = 8
@@ -128,20 +128,22 @@ class ActorCache:
 
         def running() -> asyncio.Task[Actor | None]:
             task = self._loading.get(user_id)
-            if task is None:
+            if task is None or task.done():
                 task = self._loading[user_id] = asyncio.ensure_future(self._load(user_id))
-                task.add_done_callback(lambda done: forget_unless_done(done, lambda: None))
+                task.add_done_callback(lambda done: self._loaded(user_id, done))
             return task
 
         return await shared(running)
 
     async def _load(self, user_id: int) -> Actor | None:
-        try:
-            actor = await load_actor(user_id)
-        finally:
-            del self._loading[user_id]
+        actor = await load_actor(user_id)
         self.keep(user_id, actor)
         return actor
+
+    def _loaded(self, user_id: int, task: asyncio.Task[Actor | None]) -> None:
+        failed(task)  # retrieved: its waiters re-raise it
+        if self._loading.get(user_id) is task:
+            del self._loading[user_id]
 
     def keep(self, user_id: int, actor: Actor | None) -> None:
         """Keep `actor` as user `user_id` for the next `ttl_s` (None: the user is inactive or

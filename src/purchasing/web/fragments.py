@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from purchasing.singleflight import forget_unless_done, shared
+from purchasing.singleflight import failed, shared
 
 CSRF_PLACEHOLDER = "\x00csrf\x00"  # NUL never occurs in rendered text (input refuses it)
 CSRF_INPUT = '<input type="hidden" name="_csrf_token" value="{}" />'
@@ -60,15 +60,13 @@ class FragmentCache:
     async def get(self, view: View, render: Callable[[], Awaitable[str]]) -> str:
         def running() -> asyncio.Task[str]:
             task = self._renders.get(view)
-            if task is not None:
+            if task is not None and not failed(task):
                 self._renders.move_to_end(view)
                 self.stats.hits += 1
                 return task
             task = asyncio.ensure_future(render())
             self._renders[view] = task
-            task.add_done_callback(
-                lambda done: forget_unless_done(done, lambda: self._drop(view, done))
-            )
+            task.add_done_callback(lambda done: self._drop(view, done) if failed(done) else None)
             while len(self._renders) > self.size:
                 self._renders.popitem(last=False)
             self.stats.renders += 1

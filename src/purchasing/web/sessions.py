@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from litestar import Request
@@ -13,7 +15,7 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
-from litestar.stores.base import Store
+from litestar.stores.base import StorageObject, Store
 from litestar.stores.file import FileStore
 from litestar.types import Empty, Message, ScopeSession
 
@@ -141,10 +143,29 @@ def session_store(request: Request[Any, Any, Any]) -> Store:
     return request.app.stores.get(STORE)
 
 
-async def sweep_expired(store: Store, login_counts: Counts) -> None:
-    """Delete the sessions and counts of failed logins whose time is up. Session files stay on
-    disk until read, so they are swept here; Redis forgets its keys by itself, as each was
-    written with its expiry."""
+async def sweep_expired(store: Store, login_counts: Counts) -> int:
+    """Delete the sessions and counts of failed logins whose time is up; returns how many
+    session files went. Session files stay on disk until read, so they are swept here (in a
+    worker thread: it reads every file); Redis forgets its keys by itself, as each was written
+    with its expiry."""
+    deleted = 0
     if isinstance(store, FileStore):
-        await store.delete_expired()
+        deleted = await asyncio.to_thread(_delete_expired_files, Path(store.path))
     await login_counts.sweep()
+    return deleted
+
+
+def _delete_expired_files(folder: Path) -> int:
+    """Litestar's `FileStore.delete_expired`, but a file being written (`<name>.tmp...`), gone
+    meanwhile or unreadable is passed over instead of ending the sweep."""
+    deleted = 0
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if ".tmp" in path.name:
+            continue
+        try:
+            if StorageObject.from_bytes(path.read_bytes()).expired:
+                path.unlink(missing_ok=True)
+                deleted += 1
+        except (OSError, ValueError):
+            continue
+    return deleted
