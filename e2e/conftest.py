@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
-from e2e.pages import BROWSER_PROBLEMS
-from purchasing.services.demo_data import MAIN
-from tests.report import TEST_REPORT
-from tests.servers import ServerProcess
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LATENCIES: list[float] = []  # click in one browser to the change in another's table, in ms
-COALESCED: list[tuple[str, int, int]] = []  # (kind, events in a burst, table refreshes they caused)
-
-
-def system_chromium() -> str | None:
-    """A Chromium installed by the system, unless Playwright's own browser should be used."""
-    explicit = os.environ.get("CHROMIUM_EXECUTABLE")
-    if explicit:
-        return explicit
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+from e2e.pages import BROWSER_PROBLEMS, CHROMIUM_FLAGS, system_chromium
+from tests.helpers.report import COALESCED, LATENCIES, TEST_REPORT
+from tests.helpers.servers import LiveServer, serving
 
 
 @pytest.fixture(scope="session")
@@ -47,52 +18,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     if executable is None:
         return browser_type_launch_args
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
-
-
-class LiveServer(ServerProcess):
-    """`purchasing serve` in a subprocess, on a migrated and seeded SQLite database of its own."""
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(directory, {"DATABASE_URL": f"sqlite:///{directory / 'e2e.sqlite3'}"})
-        self.used: set[int] = set()
-
-    def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
-        """Read (or, for test set-up only, write) the server's database directly."""
-        with sqlite3.connect(self.directory / "e2e.sqlite3") as connection:
-            return connection.execute(sql, args).fetchall()
-
-    def newest_event(self) -> int:
-        return int(self.query("SELECT max(id) FROM outbox_event")[0][0])
-
-    def fresh_purchase(self, kind: str) -> str:
-        """The invoice of a draft purchase of `kind`, of the demo's main company (the one the
-        demo's clerks work for), that no other test has touched."""
-        rows = self.query(
-            "SELECT purchase.id, invoice_number FROM purchase"
-            " JOIN company ON company.id = purchase.company"
-            " WHERE kind = ? AND status = 'draft' AND company.name = ? ORDER BY purchase.id",
-            kind,
-            MAIN.name,
-        )
-        for purchase_id, invoice in rows:
-            if purchase_id not in self.used:
-                self.used.add(purchase_id)
-                return str(invoice)
-        raise LookupError(f"no untouched draft {kind} purchase left")
-
-
-S = TypeVar("S", bound=ServerProcess)
-
-
-def serving(server: S, per_kind: int | None = None) -> Iterator[S]:
-    """For a fixture: `server` migrated, seeded with `per_kind` purchases of each kind (none when
-    None), serving until the fixture ends."""
-    server.command("migrate")
-    if per_kind is not None:
-        server.command("seed-demo", "--per-kind", str(per_kind))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable
 
-from playwright.sync_api import ConsoleMessage, Dialog, Locator, Page, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Locator,
+    Page,
+    expect,
+)
+
+from tests.helpers.servers import ServerProcess
 
 # Content-Security-Policy refusals, script errors and alert() calls seen by any page, per test.
 BROWSER_PROBLEMS: list[str] = []
@@ -154,3 +166,88 @@ class DetailPage:
         self.status = page.get_by_test_id("detail-status")
         self.lines = page.get_by_test_id("detail-lines")
         self.total = page.get_by_test_id("grand-total")
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def system_chromium() -> str | None:
+    """A Chromium installed by the system, unless Playwright's own browser should be used."""
+    explicit = os.environ.get("CHROMIUM_EXECUTABLE")
+    if explicit:
+        return explicit
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+# Before a test's own pages are read: Web Locks gone, as in a browser without them.
+WITHOUT_WEB_LOCKS = "Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined})"
+HOLDS_STREAM = "() => document.querySelectorAll('[sse-connect]').length"
+
+
+def open_as(browser: Browser, base_url: str, username: str) -> Page:
+    page = browser.new_context(base_url=base_url).new_page()
+    LoginPage(page).login(username)
+    return page
+
+
+def watch(page: Page, kind: str, query: str) -> IndexPage:
+    """Open an index page and wait until its stream is live."""
+    index = IndexPage(page, kind).open(query)
+    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+    page.evaluate("window.__sameDocument = true")
+    return index
+
+
+def open_streams(server: ServerProcess, expected: int) -> None:
+    """Wait until the server holds `expected` event streams (closed tabs end theirs a moment
+    after the browser drops them)."""
+
+    until(lambda: server.health()["streams"] == expected, f"{expected} open streams")
+
+
+def signed_in(browser: Browser, base_url: str, username: str, script: str = "") -> Page:
+    context = browser.new_context(base_url=base_url)
+    if script:
+        context.add_init_script(script=script)
+    page = context.new_page()
+    LoginPage(page).login(username)
+    return page
+
+
+def new_tab(context: BrowserContext) -> Page:
+    page = context.new_page()
+    watch_for_problems(page)
+    return page
+
+
+def index_tab(context: BrowserContext, kind: str, query: str = "") -> IndexPage:
+    index = IndexPage(new_tab(context), kind).open(query)
+    expect(index.page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+    return index
+
+
+def the_holder(pages: list[Page]) -> Page:
+    holders: list[Page] = []
+
+    def one() -> bool:
+        holders[:] = [page for page in pages if page.evaluate(HOLDS_STREAM) == 1]
+        return len(holders) == 1
+
+    until(one, "exactly one tab holding the stream")
+    return holders[0]
+
+
+def toasts_shown(index: IndexPage, count: int) -> None:
+    expect(index.page.get_by_test_id("toasts")).to_have_attribute("data-shown", str(count))

@@ -6,9 +6,8 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from e2e.conftest import LiveServer
-from e2e.pages import IndexPage
-from e2e.test_live import open_as, watch
+from e2e.pages import IndexPage, open_as, watch
+from tests.helpers.servers import LiveServer
 
 SCRIPT = "<script>alert(1)</script>"
 

@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.test_live import open_as, watch
+from e2e.pages import open_as, watch
 from purchasing.services.demo_data import MAIN
-from tests.servers import ServerProcess, postgres_and_redis, run_async
+from tests.helpers.servers import ServerProcess, postgres_and_redis, run_async
 
 FIRST_PAGE = "?per_page=50&sort=invoice&dir=asc"
 

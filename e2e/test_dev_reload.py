@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import LiveServer, serving
 from e2e.pages import IndexPage, LoginPage
 from purchasing.web.templating import STATIC, TEMPLATES
+from tests.helpers.servers import LiveServer, serving
 
 DEV_RELOAD_BODY = "body[data-dev-reload]"
 MARKER = '<span data-testid="dev-marker">edited</span>'

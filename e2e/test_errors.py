@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from e2e.conftest import LiveServer
-from e2e.pages import IndexPage, until
-from e2e.test_live import open_as
+from e2e.pages import IndexPage, open_as, until
+from tests.helpers.servers import LiveServer
 
 
 @pytest.fixture

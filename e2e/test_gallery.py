@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import LiveServer, serving
 from e2e.pages import watch_for_problems
 from purchasing.gallery import Partial, discover, load_states
 from purchasing.settings import PROJECT_ROOT
 from purchasing.web.templating import TEMPLATES
+from tests.helpers.servers import LiveServer, serving
 
 SHOTS = PROJECT_ROOT / "var" / "gallery"
 WIDTHS = {1280: 900, 390: 844}  # width: height of the window

@@ -8,9 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Request, expect
 
-from e2e.conftest import LiveServer, serving
-from e2e.pages import IndexPage
-from e2e.test_tabs import WITHOUT_WEB_LOCKS, index_tab, signed_in, toasts_shown
+from e2e.pages import WITHOUT_WEB_LOCKS, IndexPage, index_tab, signed_in, toasts_shown
+from tests.helpers.servers import LiveServer, serving
 
 
 def logged_in_client(base_url: str, username: str) -> httpx.Client:

@@ -13,9 +13,8 @@ import pytest
 import trustme
 from playwright.sync_api import Browser, expect
 
-from e2e.conftest import LiveServer, serving
-from e2e.pages import IndexPage, LoginPage
-from e2e.test_tabs import HOLDS_STREAM, WITHOUT_WEB_LOCKS, index_tab, open_streams
+from e2e.pages import HOLDS_STREAM, WITHOUT_WEB_LOCKS, IndexPage, LoginPage, index_tab, open_streams
+from tests.helpers.servers import LiveServer, serving
 
 TABS = 10
 

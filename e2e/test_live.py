@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from e2e.conftest import COALESCED, LATENCIES, LiveServer
-from e2e.pages import IndexPage, LoginPage
+from e2e.pages import IndexPage, open_as, watch
+from tests.helpers.report import COALESCED, LATENCIES
+from tests.helpers.servers import LiveServer
 
 # fresh_purchase and simulate pick the oldest purchases: they are on this view's first page.
 OLDEST_FIRST = "?per_page=50&sort=invoice&dir=asc"
@@ -34,12 +35,6 @@ COUNT_REFRESHES = """() => {
 }"""
 
 
-def open_as(browser: Browser, base_url: str, username: str) -> Page:
-    page = browser.new_context(base_url=base_url).new_page()
-    LoginPage(page).login(username)
-    return page
-
-
 @pytest.fixture
 def clerks(browser: Browser, base_url: str) -> Iterator[tuple[Page, Page]]:
     """Two people in two browsers: A (supervisor) changes things, B (manager) watches."""
@@ -48,14 +43,6 @@ def clerks(browser: Browser, base_url: str) -> Iterator[tuple[Page, Page]]:
     yield a, b
     a.context.close()
     b.context.close()
-
-
-def watch(page: Page, kind: str, query: str) -> IndexPage:
-    """Open an index page and wait until its stream is live."""
-    index = IndexPage(page, kind).open(query)
-    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
-    page.evaluate("window.__sameDocument = true")
-    return index
 
 
 def expect_quiet(page: Page, through: int) -> None:

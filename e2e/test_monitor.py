@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import LiveServer
-from e2e.pages import IndexPage
-from e2e.test_live import open_as
+from e2e.pages import IndexPage, open_as
+from tests.helpers.servers import LiveServer
 
 
 def value(page: Page, test_id: str, attribute: str = "data-value") -> int:

@@ -26,11 +26,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import Browser, Playwright, expect
 
-from e2e.conftest import CHROMIUM_FLAGS, system_chromium
-from e2e.pages import IndexPage, LoginPage, until
+from e2e.pages import CHROMIUM_FLAGS, IndexPage, LoginPage, system_chromium, until
 from purchasing.services.demo_data import MAIN
-from tests.report import TEST_REPORT
-from tests.servers import ServerProcess, free_port, missing, postgres_and_redis, run_async
+from tests.helpers.report import TEST_REPORT
+from tests.helpers.servers import ServerProcess, free_port, missing, postgres_and_redis, run_async
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 TABS = 10

@@ -5,64 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from e2e.conftest import LiveServer
-from e2e.pages import IndexPage, LoginPage, until, watch_for_problems
-from tests.servers import ServerProcess
+from e2e.pages import (
+    HOLDS_STREAM,
+    WITHOUT_WEB_LOCKS,
+    IndexPage,
+    index_tab,
+    new_tab,
+    open_streams,
+    signed_in,
+    the_holder,
+    toasts_shown,
+)
+from tests.helpers.servers import LiveServer
 
 # An index page of each kind, then detail pages: 7 index tabs alone are more streams than the 6
 # connections a browser opens to one host over HTTP/1.1.
 INDEX_TABS = ["supply", "supply", "supply", "feed", "feed", "livestock", "livestock"]
 DETAIL_TABS = ["supply", "feed", "livestock"]
-# Before a test's own pages are read: Web Locks gone, as in a browser without them.
-WITHOUT_WEB_LOCKS = "Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined})"
-HOLDS_STREAM = "() => document.querySelectorAll('[sse-connect]').length"
 HANG_S = 12  # longer than the takeover and the replay take, however slow the machine
 HANG = f"const until = Date.now() + {HANG_S * 1000}; while (Date.now() < until) {{}}"
-
-
-def open_streams(server: ServerProcess, expected: int) -> None:
-    """Wait until the server holds `expected` event streams (closed tabs end theirs a moment
-    after the browser drops them)."""
-
-    until(lambda: server.health()["streams"] == expected, f"{expected} open streams")
-
-
-def signed_in(browser: Browser, base_url: str, username: str, script: str = "") -> Page:
-    context = browser.new_context(base_url=base_url)
-    if script:
-        context.add_init_script(script=script)
-    page = context.new_page()
-    LoginPage(page).login(username)
-    return page
-
-
-def new_tab(context: BrowserContext) -> Page:
-    page = context.new_page()
-    watch_for_problems(page)
-    return page
-
-
-def index_tab(context: BrowserContext, kind: str, query: str = "") -> IndexPage:
-    index = IndexPage(new_tab(context), kind).open(query)
-    expect(index.page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
-    return index
-
-
-def the_holder(pages: list[Page]) -> Page:
-    holders: list[Page] = []
-
-    def one() -> bool:
-        holders[:] = [page for page in pages if page.evaluate(HOLDS_STREAM) == 1]
-        return len(holders) == 1
-
-    until(one, "exactly one tab holding the stream")
-    return holders[0]
-
-
-def toasts_shown(index: IndexPage, count: int) -> None:
-    expect(index.page.get_by_test_id("toasts")).to_have_attribute("data-shown", str(count))
 
 
 @pytest.fixture

@@ -34,8 +34,7 @@ from bench.procstat import cpu_seconds
 from bench.report import Table
 from bench.scenarios import Outcome, scenario
 from bench.stats import Spread, latency_summary
-from e2e.conftest import CHROMIUM_FLAGS, system_chromium
-from e2e.pages import BROWSER_PROBLEMS, watch_for_problems
+from e2e.pages import BROWSER_PROBLEMS, CHROMIUM_FLAGS, system_chromium, watch_for_problems
 
 NAME = "click-to-other-tab"
 INDEX_PATH = "/purchases/supply"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from purchasing.tables import Purchase
-from tests.integration.conftest import Clerk, a_purchase
+from tests.helpers.app import Clerk
+from tests.helpers.demo import a_purchase
 
 
 async def test_every_page_needs_a_session(anonymous: Clerk) -> None:

@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from purchasing.tables import Purchase
-from tests.integration.conftest import Clerk, LiveApp, a_purchase
-from tests.integration.forms import header, ids, valid_lines
-from tests.unit.test_permissions import EXPECTED
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.demo import a_purchase
+from tests.helpers.forms import header, ids, valid_lines
+from tests.helpers.permissions import EXPECTED
 
 USERS = {
     "superadmin": "superadmin",

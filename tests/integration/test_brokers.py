@@ -12,21 +12,9 @@ import asyncpg
 import pytest
 
 from purchasing.live.broker import Broker, PostgresBroker, RedisBroker, broker_from_url
-from tests.integration.sse import eventually
-from tests.servers import POSTGRES_URL, private_redis, shared_redis, throwaway_database
-
-
-class Heard:
-    """What a broker passed on to its reader."""
-
-    def __init__(self) -> None:
-        self.ids: list[int | None] = []
-
-    def __call__(self, event_id: int | None) -> None:
-        self.ids.append(event_id)
-
-    def newest(self) -> int:
-        return max((i for i in self.ids if i is not None), default=0)
+from tests.helpers.brokers import Heard
+from tests.helpers.servers import POSTGRES_URL, private_redis, shared_redis, throwaway_database
+from tests.helpers.sse import eventually
 
 
 @asynccontextmanager

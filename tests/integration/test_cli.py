@@ -15,9 +15,9 @@ from purchasing.live import outbox
 from purchasing.live.broker import broker_from_url
 from purchasing.services.demo_data import MAIN
 from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
-from tests.integration.sse import eventually
-from tests.integration.test_brokers import Heard
-from tests.servers import PURCHASING, shared_redis
+from tests.helpers.brokers import Heard
+from tests.helpers.servers import PURCHASING, shared_redis
+from tests.helpers.sse import eventually
 
 # The commands' own output only: CliRunner mixes stderr, where INFO log lines go, into it.
 QUIET = {"LOG_LEVEL": "WARNING"}

@@ -18,17 +18,17 @@ import pytest
 from purchasing import db
 from purchasing.live.broker import PostgresBroker
 from purchasing.tables import Purchase
-from tests.integration.conftest import Clerk, a_purchase
-from tests.integration.sse import Stream, eventually, open_stream
-from tests.integration.test_stream import move
-from tests.report import TEST_REPORT
-from tests.servers import (
+from tests.helpers.app import Clerk
+from tests.helpers.demo import a_purchase, move
+from tests.helpers.report import TEST_REPORT
+from tests.helpers.servers import (
     POSTGRES_URL,
     PrivateRedis,
     ServerProcess,
     private_redis,
     throwaway_database,
 )
+from tests.helpers.sse import Stream, eventually, open_stream
 
 MEASURED_CHANGES = 20
 # The catch-up timer at its slowest, so that a delivery much faster than it came by the broker.

@@ -13,8 +13,8 @@ import pytest
 
 from purchasing.web.dev_reload import TASK_NAME
 from purchasing.web.templating import TEMPLATES
-from tests.integration.conftest import Clerk, LiveApp, make_app
-from tests.integration.sse import Stream, open_stream
+from tests.helpers.app import Clerk, LiveApp, make_app
+from tests.helpers.sse import Stream, open_stream
 
 ROW = "purchases/_row.html.j2"
 MARKER = '<span data-testid="dev-marker">edited</span>'

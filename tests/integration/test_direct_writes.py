@@ -16,10 +16,10 @@ import pytest
 
 from purchasing.db import write_transaction
 from purchasing.live import outbox
-from tests.integration.conftest import Clerk, a_purchase
-from tests.integration.sse import eventually, open_stream, parse
-from tests.integration.test_stream import move
-from tests.servers import ServerProcess, served
+from tests.helpers.app import Clerk
+from tests.helpers.demo import a_purchase, move
+from tests.helpers.servers import ServerProcess, served
+from tests.helpers.sse import eventually, open_stream, parse
 
 # About 6 MB of frames: more than the kernel lets a socket buffer (4 MB here) and the transport's.
 EVENTS = 1_500

@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
-from tests.integration.conftest import Clerk, a_purchase
-from tests.integration.forms import count, field_value, header, ids, options
+from tests.helpers.app import Clerk
+from tests.helpers.demo import a_purchase
+from tests.helpers.forms import count, field_value, header, ids, options
 
 
 def purchase_id(location: str) -> int:

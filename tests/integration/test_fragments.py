@@ -12,8 +12,8 @@ import pytest
 
 from purchasing.domain.statuses import Kind, Status
 from purchasing.services.status import change_status
-from tests.integration.conftest import Clerk, LiveApp, a_purchase, actor_named
-from tests.integration.test_stream import move
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.demo import a_purchase, actor_named, move
 
 VIEW = "/purchases/supply/table?sort=invoice&dir=asc&per_page=50"
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from purchasing.gallery import discover, load_states
 from purchasing.web.templating import TEMPLATES
-from tests.integration.conftest import make_app
+from tests.helpers.app import make_app
 
 pytestmark = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 PARTIALS = discover(TEMPLATES)

@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from purchasing.domain.statuses import Kind
 from purchasing.services.purchase_form import HEADER_FIELDS, LINE_FIELDS
 from purchasing.tables import Company, OutboxEvent, Partner, Purchase, StatusHistory
-from tests.conftest import HOSTILE_RESULTS
-from tests.integration.conftest import Clerk, LiveApp, a_purchase
-from tests.integration.forms import header, ids, valid_lines
-from tests.integration.sse import open_stream
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.demo import a_purchase
+from tests.helpers.forms import header, ids, valid_lines
+from tests.helpers.report import HOSTILE_RESULTS
+from tests.helpers.sse import open_stream
 
 HOSTILE = [
     "",

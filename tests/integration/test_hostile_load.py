@@ -22,11 +22,12 @@ from purchasing.live.hub import TooManyStreams
 from purchasing.services.demo_data import OTHER
 from purchasing.services.users import set_active, update_user
 from purchasing.tables import Farm, Purchase
-from tests.integration.conftest import SQLITE_ONLY, Clerk, LiveApp, a_purchase
-from tests.integration.sse import Stream, eventually, open_stream
-from tests.integration.test_stream import move
-from tests.report import TEST_REPORT
-from tests.servers import ServerProcess, private_redis, served
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.databases import SQLITE_ONLY
+from tests.helpers.demo import a_purchase, move
+from tests.helpers.report import TEST_REPORT
+from tests.helpers.servers import ServerProcess, private_redis, served
+from tests.helpers.sse import Stream, eventually, open_stream
 
 pytestmark = SQLITE_ONLY
 TAB = re.compile(r'data-tab-id="([^"]+)" data-echo="([^"]+)"')

@@ -10,8 +10,8 @@ from purchasing.domain.statuses import Kind, Status
 from purchasing.live import outbox
 from purchasing.live.hub import Hub
 from purchasing.services.status import change_status
-from tests.integration.conftest import a_purchase, actor_named
-from tests.integration.sse import eventually
+from tests.helpers.demo import a_purchase, actor_named
+from tests.helpers.sse import eventually
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from purchasing.tables import Purchase
-from tests.integration.conftest import Clerk, main_company
+from tests.helpers.app import Clerk
+from tests.helpers.demo import main_company
 
 ROW = re.compile(r'data-testid="purchase-row" data-purchase-id="(\d+)"\s+data-status="(\w+)"')
 

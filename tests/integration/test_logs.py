@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import Clerk, a_purchase, user_id
-from tests.integration.sse import open_stream
-from tests.integration.test_stream import move
-from tests.servers import ServerProcess, served
+from tests.helpers.app import Clerk
+from tests.helpers.demo import a_purchase, move, user_id
+from tests.helpers.servers import ServerProcess, served
+from tests.helpers.sse import open_stream
 
 SECRET_KEY = f"log-test-secret-{secrets.token_hex(8)}"
 WRONG_PASSWORD = f"not-the-password-{secrets.token_hex(4)}"

@@ -17,9 +17,10 @@ import pytest
 from purchasing.live import outbox
 from purchasing.services.demo_data import OTHER
 from purchasing.tables import Company
-from tests.integration.conftest import Clerk, LiveApp, a_purchase, make_app
-from tests.integration.scrape import scrape
-from tests.integration.sse import eventually, open_stream
+from tests.helpers.app import Clerk, LiveApp, make_app
+from tests.helpers.demo import a_purchase
+from tests.helpers.scrape import scrape
+from tests.helpers.sse import eventually, open_stream
 
 STATUS_ROUTE = "/purchases/{kind}/{purchase_id}/status"
 TOKEN = "a-scrape-token-of-some-length"

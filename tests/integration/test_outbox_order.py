@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration import outbox_load
-from tests.report import TEST_REPORT
+from tests.helpers import outbox_load
+from tests.helpers.report import TEST_REPORT
 
 WRITERS = 4
 READERS = 2

@@ -13,7 +13,7 @@ from purchasing import db
 from purchasing.live import outbox
 from purchasing.live.hub import Hub
 from purchasing.tables import OutboxEvent
-from tests.servers import throwaway_database
+from tests.helpers.servers import throwaway_database
 
 DAY = timedelta(hours=24)
 

@@ -11,9 +11,10 @@ import pytest
 from purchasing.services.demo_data import OTHER
 from purchasing.services.users import set_active
 from purchasing.tables import Company, Farm, Partner, Purchase
-from tests.integration.conftest import Clerk, LiveApp, a_purchase, main_company
-from tests.integration.forms import header, ids, options, valid_lines
-from tests.integration.sse import eventually, open_stream
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.demo import a_purchase, main_company
+from tests.helpers.forms import header, ids, options, valid_lines
+from tests.helpers.sse import eventually, open_stream
 
 ROW = re.compile(r'data-testid="purchase-row" data-purchase-id="(\d+)"')
 

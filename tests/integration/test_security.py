@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from purchasing.tables import ALL_TABLES
-from tests.integration.conftest import Clerk, LiveApp, a_purchase
-from tests.integration.sse import open_stream
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.demo import a_purchase
+from tests.helpers.sse import open_stream
 
 PATH_PARAM = re.compile(r"\{(\w+):\w+\}")
 

@@ -18,8 +18,9 @@ from purchasing.services import users
 from purchasing.web import sessions
 from purchasing.web.sessions import COOKIE, STORE
 from purchasing.web.throttle import LoginThrottle, RedisCounts
-from tests.integration.conftest import Clerk, LiveApp, a_purchase, make_app
-from tests.servers import shared_redis
+from tests.helpers.app import Clerk, LiveApp, make_app
+from tests.helpers.demo import a_purchase
+from tests.helpers.servers import shared_redis
 
 IDLE_MINUTES = 480
 

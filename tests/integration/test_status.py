@@ -14,7 +14,8 @@ from purchasing.domain.statuses import Kind, Status
 from purchasing.services.listing import TableQuery, list_purchases
 from purchasing.services.status import StaleVersion, change_status
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
-from tests.integration.conftest import Clerk, LiveApp, a_purchase, actor_named, user_id
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.demo import a_purchase, actor_named, user_id
 
 
 async def state(purchase_id: int) -> dict[str, object]:

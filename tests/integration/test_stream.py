@@ -19,9 +19,10 @@ from purchasing.live import outbox
 from purchasing.services import status as status_service
 from purchasing.services.purchase_events import write_event
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
-from tests.integration.conftest import Clerk, LiveApp, a_purchase
-from tests.integration.scrape import scrape
-from tests.integration.sse import eventually, open_stream
+from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.demo import a_purchase, move
+from tests.helpers.scrape import scrape
+from tests.helpers.sse import eventually, open_stream
 
 CONTRACT = {
     "id",
@@ -39,15 +40,6 @@ CONTRACT = {
     "title",
     "message",
 }
-
-
-async def move(
-    clerk: Clerk, kind: str, purchase_id: int, status: str, notes: str = ""
-) -> httpx.Response:
-    row = await Purchase.select(Purchase.version).where(Purchase.id == purchase_id).first()
-    assert row is not None
-    form = {"status": status, "version": row["version"], "notes": notes}
-    return await clerk.post(f"/purchases/{kind}/{purchase_id}/status", form, htmx=True)
 
 
 async def test_the_stream_opens_with_retry_and_carries_typed_events(

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import Clerk, a_purchase
-from tests.integration.scrape import scrape
-from tests.integration.sse import eventually, open_stream
-from tests.integration.test_stream import move
-from tests.servers import PURCHASING, ServerProcess, served, shared_redis
+from tests.helpers.app import Clerk
+from tests.helpers.demo import a_purchase, move
+from tests.helpers.scrape import scrape
+from tests.helpers.servers import PURCHASING, ServerProcess, served, shared_redis
+from tests.helpers.sse import eventually, open_stream
 
 WORKERS = 3
 PAGES = 9

@@ -9,23 +9,8 @@ import pytest
 from purchasing.domain.permissions import Action, Forbidden, can, require
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
+from tests.helpers.permissions import EXPECTED
 
-R, C, U, D, A = "read", "create", "update", "delete", "audit"
-EXPECTED = {
-    "superadmin": {
-        "supply": {R, C, U, D, A},
-        "feed": {R, C, U, D, A},
-        "livestock": {R, C, U, D, A},
-    },
-    "administrator": {
-        "supply": {R, C, U, D, A},
-        "feed": {R, C, U, D, A},
-        "livestock": {R, C, U, D, A},
-    },
-    "manager": {"supply": {R, C, U, D, A}, "feed": {R, C, U, D, A}, "livestock": {R, C, U, D, A}},
-    "supervisor": {"supply": {R, C, U, A}, "feed": {R, C, U, A}, "livestock": {R, C, U, A}},
-    "operator": {"supply": {R, C, U}, "feed": {R, C, U}, "livestock": {R}},
-}
 CASES = list(itertools.product(Role, Action, Kind))
 
 

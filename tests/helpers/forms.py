@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from purchasing.tables import Coop, Farm, Flock, Item, Partner, Purchase, Unit
-from tests.integration.conftest import main_company
+from tests.helpers.demo import main_company
 
 
 async def ids() -> dict[str, int]:

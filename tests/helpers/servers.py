@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import pytest
 import redis
 
 from purchasing import db
+from purchasing.services.demo_data import MAIN
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -246,3 +248,49 @@ async def served(server: ServerProcess, *serve_args: str) -> AsyncIterator[Serve
     finally:
         server.stop()
         await db.stop(engine)
+
+
+class LiveServer(ServerProcess):
+    """`purchasing serve` in a subprocess, on a migrated and seeded SQLite database of its own."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory, {"DATABASE_URL": f"sqlite:///{directory / 'e2e.sqlite3'}"})
+        self.used: set[int] = set()
+
+    def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        """Read (or, for test set-up only, write) the server's database directly."""
+        with sqlite3.connect(self.directory / "e2e.sqlite3") as connection:
+            return connection.execute(sql, args).fetchall()
+
+    def newest_event(self) -> int:
+        return int(self.query("SELECT max(id) FROM outbox_event")[0][0])
+
+    def fresh_purchase(self, kind: str) -> str:
+        """The invoice of a draft purchase of `kind`, of the demo's main company (the one the
+        demo's clerks work for), that no other test has touched."""
+        rows = self.query(
+            "SELECT purchase.id, invoice_number FROM purchase"
+            " JOIN company ON company.id = purchase.company"
+            " WHERE kind = ? AND status = 'draft' AND company.name = ? ORDER BY purchase.id",
+            kind,
+            MAIN.name,
+        )
+        for purchase_id, invoice in rows:
+            if purchase_id not in self.used:
+                self.used.add(purchase_id)
+                return str(invoice)
+        raise LookupError(f"no untouched draft {kind} purchase left")
+
+
+S = TypeVar("S", bound=ServerProcess)
+
+
+def serving(server: S, per_kind: int | None = None) -> Iterator[S]:
+    """For a fixture: `server` migrated, seeded with `per_kind` purchases of each kind (none when
+    None), serving until the fixture ends."""
+    server.command("migrate")
+    if per_kind is not None:
+        server.command("seed-demo", "--per-kind", str(per_kind))
+    server.start()
+    yield server
+    server.stop()
