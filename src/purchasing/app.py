@@ -36,17 +36,17 @@ from purchasing.live.broker import broker_from_url
 from purchasing.live.hub import Hub
 from purchasing.logs import configure_logging
 from purchasing.periodic import Periodic
-from purchasing.server import METRICS_DIR_ENV
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.passwords import Passwords
 from purchasing.services.users import ActorCache, actor_of_session
+from purchasing.serving.front import Front
+from purchasing.serving.server import METRICS_DIR_ENV
 from purchasing.settings import Settings
 from purchasing.web import dev_reload, errors, sessions, throttle
 from purchasing.web.auth import AuthController
 from purchasing.web.echo import EchoMarks
 from purchasing.web.events import events
 from purchasing.web.fragments import FragmentCache
-from purchasing.web.front import Front
 from purchasing.web.gallery import GalleryController
 from purchasing.web.health import health, ready
 from purchasing.web.metrics import HTTP_METRICS, MetricsController
@@ -102,7 +102,7 @@ class Shared:
 def outermost_middleware(config: AppConfig) -> AppConfig:
     """Run after authentication's `on_app_init`, which puts its middleware first: a routed
     request gets its id and is counted before anything may refuse it. (Litestar runs middleware
-    once a route is found: the served app's `web/front.py` gives every request its id.)"""
+    once a route is found: the served app's `serving/front.py` gives every request its id.)"""
     config.middleware[:0] = [RequestId, HTTP_METRICS.middleware]
     return config
 

@@ -10,7 +10,7 @@ from typing import NoReturn, TypeVar
 
 import click
 
-from purchasing import db, server
+from purchasing import db
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
 from purchasing.live import outbox
@@ -20,6 +20,7 @@ from purchasing.services import demo, demo_data
 from purchasing.services import simulate as simulation
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import create_user, set_active, update_user
+from purchasing.serving import server
 from purchasing.settings import Settings, SettingsError
 
 T = TypeVar("T")

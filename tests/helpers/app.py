@@ -12,8 +12,8 @@ import uvicorn
 from litestar import Litestar
 
 from purchasing.app import create_app
+from purchasing.serving.front import Front
 from purchasing.settings import Settings
-from purchasing.web.front import Front
 
 
 class Clerk:

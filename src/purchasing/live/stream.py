@@ -10,7 +10,7 @@ from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
 from purchasing.live.hub import Hub, TooManyStreams
 from purchasing.live.subscriber import Owner, Visible
-from purchasing.live.transport import ChunkWriter
+from purchasing.serving.chunks import ChunkWriter
 
 # Copied into each response: the middlewares add their own headers (cookies, security) to it.
 HEADERS = (

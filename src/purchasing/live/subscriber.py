@@ -1,7 +1,7 @@
 """One open stream: a bounded backlog of frames, written to its connection by whoever has news.
 
 No task or generator per stream: the hub writes each frame straight to the connection. Under
-uvicorn's httptools protocol that is a chunk written to the transport (`transport.ChunkWriter`);
+uvicorn's httptools protocol that is a chunk written to the transport (`serving/chunks.py`);
 otherwise, and whenever the client is not keeping up, it is the connection's ASGI `send`. That
 coroutine nearly always finishes at once (the transport takes the bytes), so it is stepped by
 hand; only when a slow client makes the transport pause does the rest of it wait, on the future
@@ -21,7 +21,7 @@ from typing import Any
 from purchasing import metrics
 from purchasing.domain.actor import Actor
 from purchasing.live.events import Event, resync_frame
-from purchasing.live.transport import ChunkWriter
+from purchasing.serving.chunks import ChunkWriter
 
 log = logging.getLogger("purchasing.live")
 

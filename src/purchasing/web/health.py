@@ -20,7 +20,7 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Alive: `{"status": "ok"}` for anyone. To this machine (directly, not through a proxy) or
     with the metrics token, also the process's figures: `streams` are its open event streams,
     `direct_streams` those written straight to their connection's transport
-    (`live/transport.py`), `tasks` its asyncio tasks (one per open connection, plus a few of
+    (`serving/chunks.py`), `tasks` its asyncio tasks (one per open connection, plus a few of
     the app's own); `hub` counts the events read and
     replayed, the resyncs sent and the writes that waited for a slow client; `broker` the
     wake-ups this process announced to the others and heard from them; `fragments` the table

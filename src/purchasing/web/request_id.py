@@ -44,7 +44,7 @@ def with_request_id(send: Send, request_id: str) -> Send:
 
 class RequestId:
     """Pure ASGI middleware for the Litestar app, for when nothing in front of it (the served
-    app's `web/front.py`, which binds every request itself) has bound the request's id."""
+    app's `serving/front.py`, which binds every request itself) has bound the request's id."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -24,9 +24,9 @@ from litestar.enums import HttpMethod, ScopeType
 from litestar.types import Message, Receive, Scope, Send
 
 from purchasing.live.stream import EventStream
-from purchasing.live.transport import SERVER_SEND
 from purchasing.logs import REQUEST_ID
 from purchasing.services.users import actor_of_session
+from purchasing.serving.chunks import SERVER_SEND
 from purchasing.web import sessions
 from purchasing.web.request_id import request_id_of, with_request_id
 from purchasing.web.security import add_security_headers
@@ -36,7 +36,7 @@ EVENTS_PATH = "/events"
 
 class Front:
     """Wraps the Litestar app; keeps the server's own `send` in every HTTP scope, so streams
-    can write to their connection (`live/transport.py`)."""
+    can write to their connection (`serving/chunks.py`)."""
 
     def __init__(self, app: Litestar) -> None:
         self.app = app

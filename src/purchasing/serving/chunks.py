@@ -19,7 +19,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 # The scope key under which the server's own `send` is kept, before any middleware wraps it
-# (`web/front.py` puts it there).
+# (`serving/front.py` puts it there).
 SERVER_SEND = "purchasing.server_send"
 
 
