@@ -50,6 +50,7 @@ APP_SETTINGS = (
     "LOGIN_LOCKOUT_MINUTES",
     "PASSWORD_THREADS",
     "PASSWORD_QUEUE",
+    "DIRECT_STREAMS",
 )
 # The bench stands for thousands of browsers with one logged-in session: the caps on streams per
 # session and per user (20 and 100 by default) would refuse all but the first.

@@ -20,7 +20,7 @@ TABS = 10
 
 
 class Http2Server(LiveServer):
-    """`hypercorn --certfile ... --keyfile ... 'purchasing.app:create_served_app()'`, with a
+    """`hypercorn --certfile ... --keyfile ... 'purchasing.serving:create_served_app()'`, with a
     certificate from a throwaway certificate authority."""
 
     def __init__(self, directory: Path) -> None:
@@ -39,7 +39,7 @@ class Http2Server(LiveServer):
         return [
             *(sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{self.port}"),
             *("--certfile", certificate, "--keyfile", certificate, *serve_args),
-            "purchasing.app:create_served_app()",
+            "purchasing.serving:create_served_app()",
         ]
 
 

@@ -34,13 +34,12 @@ from purchasing.domain.statuses import Kind
 from purchasing.gcpauses import GcPauses, freeze_startup, thaw
 from purchasing.live.broker import broker_from_url
 from purchasing.live.hub import Hub
-from purchasing.logs import configure_logging
+from purchasing.live.stream import DirectWriters
+from purchasing.metrics import METRICS_DIR_ENV
 from purchasing.periodic import Periodic
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.passwords import Passwords
 from purchasing.services.users import ActorCache, actor_of_session
-from purchasing.serving.front import Front
-from purchasing.serving.server import METRICS_DIR_ENV
 from purchasing.settings import Settings
 from purchasing.web import dev_reload, errors, sessions, throttle
 from purchasing.web.auth import AuthController
@@ -102,20 +101,17 @@ class Shared:
 def outermost_middleware(config: AppConfig) -> AppConfig:
     """Run after authentication's `on_app_init`, which puts its middleware first: a routed
     request gets its id and is counted before anything may refuse it. (Litestar runs middleware
-    once a route is found: the served app's `serving/front.py` gives every request its id.)"""
+    once a route is found: the served app's front, `serving/front.py`, gives every request its
+    id.)"""
     config.middleware[:0] = [RequestId, HTTP_METRICS.middleware]
     return config
 
 
-def create_served_app() -> Front:
-    """What `purchasing serve` runs (in each worker): the app behind the front that serves event
-    streams."""
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
-    return Front(create_app(settings))
-
-
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, direct_writers: DirectWriters | None = None
+) -> Litestar:
+    """The app for `settings` (from the environment when None). `direct_writers` finds, for a
+    stream, a writer straight to its connection: the served app's (`serving/`), or None."""
     settings = settings or Settings.from_env()
     engine = db.use_database(settings.database_url)
     echo = EchoMarks(settings.secret_key)
@@ -124,9 +120,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     environment.globals["new_tab"] = echo.new_tab
     template_config = TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+    session_config = sessions.session_config(settings.session_idle_minutes)
     session_auth = SessionAuth[Actor, ServerSideSessionBackend](
         retrieve_user_handler=retrieve_actor,
-        session_backend_config=sessions.session_config(settings.session_idle_minutes),
+        session_backend_config=session_config,
         exclude=["^/static/"],
     )
     shared = Shared.of(settings)
@@ -237,6 +234,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "login_throttle": login_throttle,
                 "passwords": passwords,
                 "echo": echo,
+                "session_config": session_config,
+                "direct_writers": direct_writers,
                 "fragments": fragments,
                 "actors": actors,
                 "gc_pauses": gc_pauses,

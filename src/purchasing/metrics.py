@@ -11,6 +11,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 PREFIX = "purchasing"
+# prometheus_client's multiprocess mode: with `--workers N`, each worker keeps its metrics in
+# files in this folder, and whichever worker answers `/metrics` sums them all.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Delays from commit to socket: a few ms when all is well, seconds when something is wrong.
 DELAY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -46,6 +46,7 @@ class Settings:
     heartbeat_s: float = 15.0
     retry_ms: int = 2000
     stream_queue_limit: int = 256
+    direct_streams: bool = True
     streams_per_session: int = 20
     streams_per_user: int = 100
     streams_retry_after_s: int = 30
@@ -146,6 +147,7 @@ class Settings:
             heartbeat_s=_number(env, "SSE_HEARTBEAT_S", "15", float),
             retry_ms=_number(env, "SSE_RETRY_MS", "2000", int),
             stream_queue_limit=_number(env, "SSE_QUEUE_LIMIT", "256", int),
+            direct_streams=env.get("DIRECT_STREAMS", "1").lower() in TRUE_WORDS,
             streams_per_session=_number(env, "STREAMS_PER_SESSION", "20", int),
             streams_per_user=_number(env, "STREAMS_PER_USER", "100", int),
             streams_retry_after_s=_number(env, "STREAMS_RETRY_AFTER_S", "30", int),

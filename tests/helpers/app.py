@@ -12,6 +12,7 @@ import uvicorn
 from litestar import Litestar
 
 from purchasing.app import create_app
+from purchasing.serving.chunks import ChunkWriter
 from purchasing.serving.front import Front
 from purchasing.settings import Settings
 
@@ -56,14 +57,15 @@ class Clerk:
 
 
 def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Litestar:
-    """The app on `database_url`, keeping its files under `tmp_path`."""
+    """The app on `database_url`, keeping its files under `tmp_path`, its streams written as
+    `purchasing serve` writes them (straight to the connection, when served by uvicorn)."""
     settings = Settings(
         database_url=database_url,
         secret_key="test-secret-key",
         var_dir=tmp_path,
         **overrides,
     )
-    return create_app(settings)
+    return create_app(settings, direct_writers=ChunkWriter.of)
 
 
 class LiveApp:
@@ -75,7 +77,8 @@ class LiveApp:
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        config = uvicorn.Config(Front(app), log_level="warning", timeout_graceful_shutdown=2)
+        front = Front(app, direct=True)
+        config = uvicorn.Config(front, log_level="warning", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
 

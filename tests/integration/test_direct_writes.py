@@ -16,6 +16,9 @@ import pytest
 
 from purchasing.db import write_transaction
 from purchasing.live import outbox
+from purchasing.serving import contract
+from purchasing.serving.front import Front
+from purchasing.settings import Settings
 from tests.helpers.app import Clerk
 from tests.helpers.demo import a_purchase, move
 from tests.helpers.servers import ServerProcess, served
@@ -142,3 +145,38 @@ async def read_events(reader: asyncio.StreamReader, until: int) -> list[Any]:
                 frames.append(frame)
                 if frame.id == str(until):
                     return frames
+
+
+async def test_with_direct_streams_off_streams_go_through_litestar_and_the_asgi_send(
+    tmp_path: Path, database: str
+) -> None:
+    plain = ServerProcess(tmp_path, {"DATABASE_URL": database, "DIRECT_STREAMS": "0"})
+    async with served(plain), httpx.AsyncClient(base_url=plain.url) as client:
+        clerk = Clerk(client)
+        await clerk.login("supervisor")
+        async with open_stream(client) as page:
+            await until_health(lambda state: state["streams"] == 1, client)
+            assert (await health(client))["direct_streams"] == 0
+            purchase = await a_purchase("supply", "draft")
+            assert (await move(clerk, "supply", purchase["id"], "pending")).status_code == 200
+            frame = await page.next_event()
+            assert (frame.event, frame.json["new_status"]) == (
+                "supply_purchase_status_changed",
+                "pending",
+            )
+        client.cookies.clear()
+        client.cookies.set("session", "made-up")  # a session nobody has
+        assert (await client.get("/events")).status_code == 401
+
+
+def test_a_uvicorn_without_what_direct_streams_need_serves_them_the_plain_way(
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=database, secret_key="test-secret-key", var_dir=tmp_path)
+    assert Front.around(settings).direct
+    transport = next(d for d in contract.DETAILS if d.name == "transport")
+    monkeypatch.setattr(contract, "missing", lambda **_: [transport])
+    front = Front.around(settings)
+    assert not front.direct
+    assert front.app.state.direct_writers is None
+    assert f"this uvicorn lacks {transport}" in caplog.text

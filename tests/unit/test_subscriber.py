@@ -122,3 +122,23 @@ async def test_a_broken_connection_stops_the_stream_quietly() -> None:
     subscriber.flush()
     assert subscriber.closed
     assert subscriber.frames == []
+
+
+async def test_a_write_waiting_on_an_event_goes_on_when_it_is_set() -> None:
+    """As uvicorn's send waits for its transport to drain: on an `asyncio.Event`."""
+    drained, bodies = asyncio.Event(), []
+
+    async def send(message: dict[str, Any]) -> None:
+        await drained.wait()
+        bodies.append(message["body"])
+
+    subscriber = Subscriber(lambda e: e.kind == "supply", 0, 4, HubStats())
+    subscriber.start(send, b"retry: 2000\n\n")
+    subscriber.offer(event(1))
+    subscriber.flush()
+    assert bodies == []
+    drained.set()
+    await asyncio.sleep(0)  # the event's waiter wakes, then the write goes on
+    await asyncio.sleep(0)
+    assert bodies == [b"retry: 2000\n\n", event(1).frame]
+    assert not subscriber.closed

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import re
 import time
-import weakref
 from collections import Counter, deque
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,7 +24,6 @@ CURSOR = re.compile(r"[0-9]{1,18}")
 STOP_TIMEOUT_S = 5.0
 LAG_TIMEOUT_S = 2.0  # a database slower than this to say how far behind we are is unreachable
 ALL_KINDS = frozenset(kind.value for kind in Kind)
-RUNNING: weakref.WeakSet[Hub] = weakref.WeakSet()
 
 
 class TooManyStreams(Exception):
@@ -107,7 +105,6 @@ class Hub:
         await self.broker.start(self.notify)
         self._task = asyncio.create_task(self._follow(), name="outbox-reader")
         self._beating = asyncio.create_task(self._beat(), name="heartbeats")
-        RUNNING.add(self)
 
     @property
     def reading(self) -> bool:
@@ -164,7 +161,6 @@ class Hub:
             except TimeoutError:
                 log.warning("outbox reader did not stop within %.0f s", STOP_TIMEOUT_S)
         await self.broker.stop()
-        RUNNING.discard(self)
 
     def close_streams(self) -> None:
         """End every open stream now; pages reconnect and resume from their cursor."""

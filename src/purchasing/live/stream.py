@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from litestar.types import HTTPResponseStartEvent, Receive, Scope, Send
 
 from purchasing.domain.actor import Actor
@@ -9,8 +12,12 @@ from purchasing.domain.permissions import Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
 from purchasing.live.hub import Hub, TooManyStreams
-from purchasing.live.subscriber import Owner, Visible
-from purchasing.serving.chunks import ChunkWriter
+from purchasing.live.subscriber import DirectWriter, Owner, Visible
+
+# The scope key under which the server's own `send` is kept, before any middleware wraps it
+# (the served app's front puts it there): a direct writer is found from it.
+SERVER_SEND = "purchasing.server_send"
+DirectWriters = Callable[[Any], DirectWriter | None]
 
 # Copied into each response: the middlewares add their own headers (cookies, security) to it.
 HEADERS = (
@@ -43,18 +50,26 @@ class EventStream:
     """Frames for one tab until it disconnects, its session ends or the server stops.
 
     The connection's own task (the server's) only waits for the client to leave; the hub writes
-    the frames, its heartbeat timer the heartbeats."""
+    the frames, its heartbeat timer the heartbeats. `direct`, given the server's own `send`,
+    returns a writer straight to the connection when the server allows one."""
 
-    __slots__ = ("actor", "cursor", "hub", "retry_ms", "session_id")
+    __slots__ = ("actor", "cursor", "direct", "hub", "retry_ms", "session_id")
 
     def __init__(
-        self, hub: Hub, actor: Actor, cursor: str | None, retry_ms: int, session_id: str
+        self,
+        hub: Hub,
+        actor: Actor,
+        cursor: str | None,
+        retry_ms: int,
+        session_id: str,
+        direct: DirectWriters | None = None,
     ) -> None:
         self.hub = hub
         self.actor = actor
         self.cursor = cursor
         self.retry_ms = retry_ms
         self.session_id = session_id
+        self.direct = direct
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         owner = Owner(self.session_id, self.actor)
@@ -72,7 +87,9 @@ class EventStream:
                 "headers": list(HEADERS),
             }
             await send(start)
-            subscriber.start(send, b"retry: %d\n\n" % self.retry_ms, ChunkWriter.of(scope))
+            server_send = scope.get(SERVER_SEND)
+            direct = self.direct(server_send) if self.direct and server_send else None
+            subscriber.start(send, b"retry: %d\n\n" % self.retry_ms, direct)
             while (await receive())["type"] != "http.disconnect":
                 pass  # a GET has no body; wait for the client to go or the stream to end
         finally:

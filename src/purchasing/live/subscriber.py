@@ -1,12 +1,12 @@
 """One open stream: a bounded backlog of frames, written to its connection by whoever has news.
 
-No task or generator per stream: the hub writes each frame straight to the connection. Under
-uvicorn's httptools protocol that is a chunk written to the transport (`serving/chunks.py`);
-otherwise, and whenever the client is not keeping up, it is the connection's ASGI `send`. That
-coroutine nearly always finishes at once (the transport takes the bytes), so it is stepped by
-hand; only when a slow client makes the transport pause does the rest of it wait, on the future
-it yielded, while later frames gather in the backlog. A backlog that outgrows the limit becomes a
-single `resync`.
+No task or generator per stream: the hub writes each frame straight to the connection. Where the
+server allows it, that is a chunk written to the connection itself (a `DirectWriter`: under
+uvicorn, `serving/chunks.py`); otherwise, and whenever the client is not keeping up, it is the
+connection's ASGI `send`. That coroutine nearly always finishes at once (the transport takes the
+bytes), so it is run in place through the coroutine protocol, with no task; only when a slow
+client makes the transport pause does the rest of it wait, on the future it yielded, while later
+frames gather in the backlog. A backlog that outgrows the limit becomes a single `resync`.
 """
 
 from __future__ import annotations
@@ -14,19 +14,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 from purchasing import metrics
 from purchasing.domain.actor import Actor
 from purchasing.live.events import Event, resync_frame
-from purchasing.serving.chunks import ChunkWriter
 
 log = logging.getLogger("purchasing.live")
 
 Visible = Callable[[Event], bool]
 Send = Callable[[Any], Awaitable[None]]
+Sending = Coroutine[Any, None, None]  # what calling an ASGI send gives: its coroutine
+
+
+class DirectWriter(Protocol):
+    """Writes body chunks straight to one connection whose response has started."""
+
+    @property
+    def ready(self) -> bool:
+        """A chunk can go now: still connected, and the client keeping up."""
+
+    @property
+    def gone(self) -> bool:
+        """The client has left."""
+
+    def write(self, body: bytes) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +123,7 @@ class Subscriber:
         self.pending = 0  # live event frames among `frames`
         # Until `start`, frames only gather (replay, or a test reading them with `take`).
         self.send: Send | None = None
-        self.direct: ChunkWriter | None = None
+        self.direct: DirectWriter | None = None
         self.busy = False
         self.closed = False
         self.ended = False
@@ -143,7 +157,7 @@ class Subscriber:
         self.pending = 0
         return chunk
 
-    def start(self, send: Send, first: bytes, direct: ChunkWriter | None = None) -> None:
+    def start(self, send: Send, first: bytes, direct: DirectWriter | None = None) -> None:
         """Connect the stream, its response having started: `first`, then whatever gathered,
         go out now. `direct` writes to the connection's transport when it can take the bytes."""
         self.send = send
@@ -168,27 +182,36 @@ class Subscriber:
         self.busy = True
         self.last_write = time.monotonic()
         message = {"type": "http.response.body", "body": body, "more_body": not self.ended}
-        self._step(self.send(message).__await__())
+        self._step(cast(Sending, self.send(message)))
 
-    def _step(self, sending: Generator[Any, None, None]) -> None:
+    def _step(self, sending: Sending) -> None:
+        """Run the write on until it finishes or has to wait; when it waits (on a future, as a
+        coroutine under asyncio does), it goes on once that future is done, which hands it the
+        outcome itself. Public coroutine and future protocol only: no task of its own."""
         try:
             waiting = sending.send(None)
         except StopIteration:
-            self.busy = False
-            self.flush()
+            self._written()
             return
-        except Exception as error:  # the connection is gone: stop writing to it
-            log.debug("stream write failed: %r", error)
-            self.busy = False
-            self.closed = self.ended = True
-            self.frames.clear()
-            self.pending = 0
+        except (Exception, asyncio.CancelledError) as error:  # cancelled: the server is stopping
+            self._failed(error)
             return
-        if waiting is None:  # a bare `yield`: resume on the next loop iteration
+        if waiting is None:  # a bare yield: go on at the next turn of the loop
             asyncio.get_running_loop().call_soon(self._step, sending)
-        else:  # a future, as a task would wait for it
-            waiting._asyncio_future_blocking = False
+        else:  # a client not keeping up: later frames gather meanwhile
             waiting.add_done_callback(lambda _: self._step(sending))
+
+    def _written(self) -> None:
+        self.busy = False
+        self.flush()
+
+    def _failed(self, error: BaseException) -> None:
+        """The connection is gone: stop writing to it."""
+        log.debug("stream write failed: %r", error)
+        self.busy = False
+        self.closed = self.ended = True
+        self.frames.clear()
+        self.pending = 0
 
     def close(self) -> None:
         """End the stream after what is queued; the page reconnects and resumes."""

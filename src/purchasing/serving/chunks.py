@@ -4,23 +4,18 @@ Every frame of an open stream would otherwise pass through each middleware's `se
 uvicorn's checks: a few coroutines per stream per event, most of the fan-out's cost. Once the
 response has started (headers, cookies and security headers all went the ASGI way), a frame
 needs nothing but HTTP/1.1 chunk framing, so when the server is uvicorn's httptools protocol the
-hub writes the chunk to its transport itself. Anything else (another server, the test client, a
-paused transport) keeps the ASGI `send`, which waits for the client as it should.
+hub writes the chunk to its transport itself (it takes any `live.subscriber.DirectWriter`).
+Anything else (another server, the test client, a paused transport) keeps the ASGI `send`, which
+waits for the client as it should.
 
-It reads a few attributes of uvicorn's `RequestResponseCycle` (a detail of uvicorn, whose minor
-version pyproject pins); `tests/integration/test_direct_writes.py` fails should they change.
+It reads a few attributes of uvicorn's `RequestResponseCycle`, listed in `contract.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
-
-# The scope key under which the server's own `send` is kept, before any middleware wraps it
-# (`serving/front.py` puts it there).
-SERVER_SEND = "purchasing.server_send"
 
 
 class ChunkWriter:
@@ -33,8 +28,9 @@ class ChunkWriter:
         self.transport = cycle.transport
 
     @classmethod
-    def of(cls, scope: Mapping[str, Any]) -> ChunkWriter | None:
-        send = scope.get(SERVER_SEND)
+    def of(cls, send: Any) -> ChunkWriter | None:
+        """The writer for the connection whose server-side ASGI `send` this is, if it is one of
+        uvicorn's httptools connections."""
         cycle = getattr(send, "__self__", None)
         if not isinstance(cycle, RequestResponseCycle):
             return None

@@ -1,4 +1,6 @@
-"""uvicorn, made to end open event streams at once on SIGTERM instead of waiting for them."""
+"""uvicorn, made to end open event streams at once on SIGTERM instead of waiting for them, and its
+`--workers` to leave the shared metrics when they end. The details of uvicorn it relies on are in
+`contract.py`."""
 
 from __future__ import annotations
 
@@ -11,21 +13,27 @@ import uvicorn
 from prometheus_client import multiprocess as shared_metrics_files
 from uvicorn.supervisors import ChangeReload, Multiprocess, multiprocess
 
-from purchasing.live.hub import RUNNING
+from purchasing.metrics import METRICS_DIR_ENV
+from purchasing.serving.front import Front
 
-APP = "purchasing.app:create_served_app"
+APP = "purchasing.serving:create_served_app"
 # Streams end themselves on the signal; anything still open after this is cancelled.
 GRACEFUL_TIMEOUT_S = 1
-# prometheus_client's multiprocess mode: each worker keeps its metrics in files here, and
-# whichever worker answers `/metrics` sums them all.
-METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class GracefulServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        for hub in list(RUNNING):
-            hub.close_streams_threadsafe()
+        front = self.front()
+        if front is not None:
+            front.close_streams_threadsafe()
         super().handle_exit(sig, frame)
+
+    def front(self) -> Front | None:
+        """The app this server runs, behind whatever middleware uvicorn put around it."""
+        app = getattr(self.config, "loaded_app", None)
+        while app is not None and not isinstance(app, Front):
+            app = getattr(app, "app", None)
+        return app
 
 
 class GracefulWorker(multiprocess.Process):

@@ -58,7 +58,9 @@ def forbidden(request: Request[Any, Any, Any], error: Forbidden) -> Response[Any
 def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     if isinstance(error, NotAuthorizedException):
         return to_login(request, error)
-    if isinstance(error, PermissionDeniedException) and "CSRF" in error.detail:
+    if isinstance(error, PermissionDeniedException):
+        # Our own refusals raise Forbidden (domain/permissions.py), with their reason: what
+        # Litestar refuses itself with a 403 is a missing or wrong CSRF token.
         return _page(request, 403, EXPIRED_FORM)
     if error.status_code == 404:
         return _page(request, 404, NOT_FOUND)

@@ -1,24 +1,53 @@
-"""GET /events: one SSE stream per tab, resuming after `Last-Event-ID` or `?after=`."""
+"""GET /events: one SSE stream per browser (or tab), resuming after `Last-Event-ID` or `?after=`.
+
+`open_stream` is the one way a stream opens: the served app's front (`serving/front.py`) uses it
+to answer a stream ahead of Litestar, and this route when the front lets Litestar answer. Both
+read the session with the app's own session backend, find its user the same way, and so cannot
+drift apart."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
-from litestar.params import FromQuery
-from litestar.types import ASGIApp
+from litestar import Litestar, Request, get
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.types import ASGIApp, Scope
 
 from purchasing.domain.actor import Actor
-from purchasing.live.hub import Hub
 from purchasing.live.stream import EventStream
-from purchasing.settings import Settings
-from purchasing.web.sessions import session_id
+from purchasing.services.users import actor_of_session
+from purchasing.web.sessions import COOKIE, SessionConfig
+
+
+async def open_stream(app: Litestar, scope: Scope) -> EventStream | None:
+    """The stream of the active user whose session the request's cookie names, or None. The
+    browser's own reconnects send `Last-Event-ID`, which wins over the page's `?after=`."""
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    session_id = connection.cookies.get(COOKIE, "")
+    if not session_id:
+        return None
+    session = scope.get("session")  # read already when Litestar's session middleware ran
+    if not isinstance(session, dict):
+        config: SessionConfig = app.state.session_config
+        data = await config.backend.get(session_id, config.get_store_from_app(app))
+        try:
+            session = config.backend.deserialize_data(data) if data is not None else {}
+        except ValueError:  # a stored session that does not decode: none
+            return None
+    actor = await actor_of_session(session, app.state.actors)
+    if actor is None:
+        return None
+    state = app.state
+    cursor = connection.headers.get("last-event-id") or connection.query_params.get("after")
+    return EventStream(
+        state.hub, actor, cursor, state.settings.retry_ms, session_id, state.direct_writers
+    )
 
 
 @get("/events", name="events")
-async def events(request: Request[Actor, Any, Any], after: FromQuery[str | None] = None) -> ASGIApp:
-    """The browser's own reconnects send `Last-Event-ID`, which wins over the page's `?after=`."""
-    hub: Hub = request.app.state.hub
-    settings: Settings = request.app.state.settings
-    cursor = request.headers.get("last-event-id") or after
-    return EventStream(hub, request.user, cursor, settings.retry_ms, session_id(request))
+async def events(request: Request[Actor, Any, Any]) -> ASGIApp:
+    stream = await open_stream(request.app, request.scope)
+    if stream is None:
+        raise NotAuthorizedException()
+    return stream

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,15 @@ def _fresh_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 @dataclass
 class SessionConfig(ServerSideSessionConfig):
+    """Litestar's config, with a backend of the same kind the session middleware builds, for
+    event streams answered in front of Litestar (`web/events.py`): a stream reads its session
+    exactly as any request does."""
+
     _backend_class = RotatingSessionBackend
+
+    @cached_property
+    def backend(self) -> RotatingSessionBackend:
+        return RotatingSessionBackend(config=self)
 
 
 def session_config(idle_minutes: int) -> SessionConfig:
