@@ -37,6 +37,8 @@ from purchasing.live.hub import Hub
 from purchasing.live.stream import DirectWriters
 from purchasing.metrics import METRICS_DIR_ENV
 from purchasing.periodic import Periodic
+from purchasing.presentation import toasts
+from purchasing.services.changes import Changes
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.passwords import Passwords
 from purchasing.services.users import ActorCache, actor_of_session
@@ -128,6 +130,7 @@ def create_app(
     )
     shared = Shared.of(settings)
     hub = Hub(
+        wording=toasts.wording,
         queue_limit=settings.stream_queue_limit,
         retention=settings.event_retention,
         max_age=timedelta(hours=settings.event_max_age_hours),
@@ -139,6 +142,8 @@ def create_app(
         streams_per_user=settings.streams_per_user,
         refused_retry_s=settings.streams_retry_after_s,
     )
+    changes = Changes()
+    changes.on_commit(hub.committed)
     actors = ActorCache(settings.stream_recheck_s)
     guard = StreamGuard(hub, shared.sessions, actors)
     login_throttle = throttle.LoginThrottle(
@@ -231,6 +236,7 @@ def create_app(
             {
                 "settings": settings,
                 "hub": hub,
+                "changes": changes,
                 "login_throttle": login_throttle,
                 "passwords": passwords,
                 "echo": echo,

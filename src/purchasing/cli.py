@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import NoReturn, TypeVar
 
@@ -13,11 +13,11 @@ import click
 from purchasing import db
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
-from purchasing.live import outbox
 from purchasing.live.broker import Broker, broker_from_url
 from purchasing.logs import configure_logging
 from purchasing.services import demo, demo_data
 from purchasing.services import simulate as simulation
+from purchasing.services.changes import Changes
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.users import create_user, set_active, update_user
 from purchasing.serving import server
@@ -26,20 +26,21 @@ from purchasing.settings import Settings, SettingsError
 T = TypeVar("T")
 
 
-def _run(settings: Settings, work: Awaitable[T], announce: bool = False) -> T:
-    """Run `work` on the database; with `announce`, each event it commits is announced through
-    the broker (BROKER_URL), so running servers read it at once instead of on their timer."""
+def _run(settings: Settings, work: Callable[[Changes], Awaitable[T]], announce: bool = False) -> T:
+    """Run `work` on the database, with the changes it makes; with `announce`, each event it
+    commits is announced through the broker (BROKER_URL), so running servers read it at once
+    instead of on their timer."""
 
     async def wrapped() -> T:
         engine = db.use_database(settings.database_url)
         await db.start(engine)
         broker = broker_from_url(settings.broker_url) if announce else Broker()
         await broker.start(lambda _: None)  # this process only tells; it reads nothing
-        unlisten = outbox.on_commit(lambda event_id, _: broker.announce(event_id))
+        changes = Changes()
+        changes.on_commit(lambda event_id, _: broker.announce(event_id))
         try:
-            return await work
+            return await work(changes)
         finally:
-            unlisten()
             await broker.stop()
             await db.stop(engine)
 
@@ -61,7 +62,7 @@ def main(ctx: click.Context) -> None:
 @click.pass_obj
 def migrate(settings: Settings) -> None:
     """Apply the database migrations that have not run yet."""
-    _run(settings, db.migrate())
+    _run(settings, lambda _: db.migrate())
 
 
 @main.command("seed-demo")
@@ -87,7 +88,7 @@ def seed_demo(settings: Settings, if_empty: bool, per_kind: int) -> None:
         created = await demo.seed_demo(per_kind=per_kind)
         return "Demo data loaded." if created else "Demo data is already present."
 
-    click.echo(_run(settings, work()))
+    click.echo(_run(settings, lambda _: work()))
     click.echo("Demo logins (demo only, never use these passwords elsewhere):")
     for user in demo_data.USERS:
         where = f"farms {', '.join(user.farms)}" if user.farms else user.company or "all companies"
@@ -139,7 +140,10 @@ def simulate(
     settings: Settings, kind: str, count: int, interval_ms: int, username: str, double_submit: bool
 ) -> None:
     """Make COUNT rapid real status changes on open purchases of KIND."""
-    work = simulation.simulate(Kind(kind), count, interval_ms, username, double_submit)
+
+    def work(changes: Changes) -> Awaitable[simulation.Simulation]:
+        return simulation.simulate(changes, Kind(kind), count, interval_ms, username, double_submit)
+
     try:
         result = _run(settings, work, announce=True)
     except NotFound as missing:
@@ -177,7 +181,7 @@ def users_create(
         username, password, Role(role), full_name=full_name, company_name=company, farm_codes=farms
     )
     try:
-        actor = _run(settings, work)
+        actor = _run(settings, lambda _: work)
     except ValidationFailed as failure:
         _refuse(failure)
     click.echo(f"Created {actor.username} ({actor.role.label}).")
@@ -210,7 +214,7 @@ def users_update(
         farm_codes=() if no_farms else (farms or None),
     )
     try:
-        _run(settings, work)
+        _run(settings, lambda _: work)
     except NotFound as missing:
         raise click.ClickException(str(missing)) from None
     except ValidationFailed as failure:
@@ -244,7 +248,7 @@ def _refuse(failure: ValidationFailed) -> NoReturn:
 
 def _set_active(settings: Settings, username: str, active: bool) -> None:
     try:
-        _run(settings, set_active(username, active))
+        _run(settings, lambda _: set_active(username, active))
     except NotFound as missing:
         raise click.ClickException(str(missing)) from None
     click.echo(f"{username} is now {'active' if active else 'deactivated'}.")

@@ -9,6 +9,8 @@ import pytest
 from purchasing.domain.statuses import Kind, Status
 from purchasing.live import outbox
 from purchasing.live.hub import Hub
+from purchasing.presentation.toasts import wording
+from purchasing.services.changes import Changes
 from purchasing.services.status import change_status
 from tests.helpers.demo import a_purchase, actor_named
 from tests.helpers.sse import eventually
@@ -17,7 +19,7 @@ from tests.helpers.sse import eventually
 @pytest.fixture
 async def hub(database: str) -> AsyncIterator[Hub]:
     """A started hub reading this test's demo database (tables bound by `database`)."""
-    started = Hub(queue_limit=8, retention=100, catch_up_s=60)
+    started = Hub(wording=wording, queue_limit=8, retention=100, catch_up_s=60)
     await started.start()
     yield started
     await started.stop()
@@ -27,7 +29,9 @@ async def test_every_stream_gets_the_same_encoded_frame(hub: Hub) -> None:
     everyone = [await hub.subscribe(lambda event: True, None) for _ in range(3)]
     supervisor = await actor_named("supervisor")
     p = await a_purchase("supply", "draft")
-    await change_status(Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor)
+    await change_status(
+        Changes(), Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor
+    )
     await hub.poll()
     frames = [subscriber.frames[0] for subscriber in everyone]
     assert frames[0] is frames[1] is frames[2]
@@ -42,7 +46,9 @@ async def test_a_commit_in_this_process_wakes_the_reader_without_waiting_for_the
     subscriber = await hub.subscribe(lambda event: True, None)
     supervisor = await actor_named("supervisor")
     p = await a_purchase("feed", "draft")
-    await change_status(Kind.FEED, p["id"], Status.PENDING, p["version"], "", supervisor)
+    changes = Changes()
+    changes.on_commit(hub.committed)  # as the app wires its hub
+    await change_status(changes, Kind.FEED, p["id"], Status.PENDING, p["version"], "", supervisor)
     # The timer is 60 s here: only the commit signal can bring the event this soon.
     await eventually(lambda: bool(subscriber.frames))
     assert subscriber.cursor == await outbox.newest_id()

@@ -353,7 +353,7 @@ async def test_health_tells_only_this_machine_or_the_token_holder_its_figures(
 
 
 async def test_a_failing_commit_listener_is_logged_and_counted_not_reported_to_the_clerk(
-    admin: Clerk, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    live: LiveApp, admin: Clerk, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     p = await a_purchase("supply", "draft")
     before = await scrape(client)
@@ -361,7 +361,7 @@ async def test_a_failing_commit_listener_is_logged_and_counted_not_reported_to_t
     def broken(event_id: int, row: object) -> None:
         raise RuntimeError("a transport nobody expected")
 
-    unlisten = outbox.on_commit(broken)
+    unlisten = live.app.state.changes.on_commit(broken)
     try:
         with caplog.at_level("ERROR", logger="purchasing.live"):
             response = await admin.post(

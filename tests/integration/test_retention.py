@@ -12,6 +12,7 @@ import pytest
 from purchasing import db
 from purchasing.live import outbox
 from purchasing.live.hub import Hub
+from purchasing.presentation.toasts import wording
 from purchasing.tables import OutboxEvent
 from tests.helpers.servers import throwaway_database
 
@@ -70,7 +71,7 @@ async def test_the_newest_event_stays_however_old_so_ids_never_restart(
 
 
 async def test_an_old_cursor_gets_a_resync_and_a_kept_one_a_replay(events: list[int]) -> None:
-    hub = Hub(queue_limit=16, retention=4, catch_up_s=60)
+    hub = Hub(wording=wording, queue_limit=16, retention=4, catch_up_s=60)
     await hub.start()
     try:
         assert await hub.prune() == 6
@@ -107,7 +108,7 @@ async def test_only_one_process_prunes_at_a_time() -> None:
 async def test_a_process_that_fell_behind_a_prune_sends_every_stream_a_resync(
     events: list[int],
 ) -> None:
-    hub = Hub(queue_limit=16, retention=1000, catch_up_s=60)
+    hub = Hub(wording=wording, queue_limit=16, retention=1000, catch_up_s=60)
     await hub.start()
     try:
         page = await hub.subscribe(lambda event: True, None)

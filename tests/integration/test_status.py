@@ -11,6 +11,7 @@ import pytest
 
 from purchasing import db
 from purchasing.domain.statuses import Kind, Status
+from purchasing.services.changes import Changes
 from purchasing.services.listing import TableQuery, list_purchases
 from purchasing.services.status import StaleVersion, change_status
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
@@ -217,13 +218,14 @@ async def test_simultaneous_moves_in_the_service_see_each_other(database: str) -
     engine = db.current_engine()
     await db.start(engine)
     try:
+        changes = Changes()
         supervisor = await actor_named("supervisor")
         manager = await actor_named("manager")
         page = await list_purchases(Kind.FEED, TableQuery(status="draft"), supervisor)
         mine, theirs = page.rows[0], page.rows[1]
         events_before = await OutboxEvent.count().where(OutboxEvent.purchase == mine.id)
         same = [
-            change_status(Kind.FEED, mine.id, Status.PENDING, mine.version, "", supervisor)
+            change_status(changes, Kind.FEED, mine.id, Status.PENDING, mine.version, "", supervisor)
             for _ in range(2)
         ]
         results = await asyncio.gather(*same)
@@ -232,8 +234,12 @@ async def test_simultaneous_moves_in_the_service_see_each_other(database: str) -
             events_before + 1
         )
 
-        first = change_status(Kind.FEED, theirs.id, Status.PENDING, theirs.version, "", supervisor)
-        rival = change_status(Kind.FEED, theirs.id, Status.CONFIRMED, theirs.version, "", manager)
+        first = change_status(
+            changes, Kind.FEED, theirs.id, Status.PENDING, theirs.version, "", supervisor
+        )
+        rival = change_status(
+            changes, Kind.FEED, theirs.id, Status.CONFIRMED, theirs.version, "", manager
+        )
         outcomes = await asyncio.gather(first, rival, return_exceptions=True)
         conflicts = [o for o in outcomes if isinstance(o, StaleVersion)]
         assert len(conflicts) == 1

@@ -17,7 +17,7 @@ from purchasing.db import write_transaction
 from purchasing.domain.statuses import OPEN
 from purchasing.live import outbox
 from purchasing.services import status as status_service
-from purchasing.services.purchase_events import write_event
+from purchasing.services.purchase_events import purchase_changed
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
 from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.demo import a_purchase, move
@@ -146,13 +146,13 @@ async def test_a_rolled_back_change_emits_nothing(
     p = await a_purchase("supply", "pending")
     events_before = await OutboxEvent.count()
 
-    async def write_then_fail(*args: Any, **kwargs: Any) -> int:
-        await write_event(*args, **kwargs)
+    async def made_then_fail(*args: Any, **kwargs: Any) -> Any:
+        await purchase_changed(*args, **kwargs)
         raise RuntimeError("boom")
 
     async with open_stream(client) as stream:
         await stream.next()
-        monkeypatch.setattr(status_service, "write_event", write_then_fail)
+        monkeypatch.setattr(status_service, "purchase_changed", made_then_fail)
         failed = await move(admin, "supply", p["id"], "confirmed")
         monkeypatch.undo()
         assert failed.status_code == 500
@@ -226,7 +226,7 @@ async def test_a_slow_client_gets_a_resync_and_the_others_every_event(tuned: Liv
             frames = []
             # Bursts a reading client keeps up with, while the other reads nothing at all.
             for _ in range(300):
-                outbox.committed(await insert_events(10, size=2000))
+                hub.committed(await insert_events(10, size=2000))
                 frames += await stream.events(10)
         # The stalled stream's backlog was dropped: it holds a resync first, then only newer events.
         assert slow.frames[0].startswith(b"id: ")
@@ -345,7 +345,7 @@ async def test_a_burst_larger_than_a_queue_still_reaches_a_reading_client_whole(
         start = await outbox.newest_id()
         async with open_stream(http, f"/events?after={start}") as stream:
             await stream.next()
-            outbox.committed(await insert_events(100, size=200))
+            tuned.app.state.hub.committed(await insert_events(100, size=200))
             frames = await stream.events(100)
     assert [int(f.id or 0) for f in frames] == list(range(start + 1, start + 101))
     assert tuned.app.state.hub.stats.slow_drops == 0

@@ -10,10 +10,11 @@ from purchasing.domain.money import WIB
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
 from purchasing.gallery.samples import COMPANY_ID, NOW, SUPPLIERS, actor, invoice
-from purchasing.live.events import Event, encode, payload
+from purchasing.live.events import ChangeAction, Event, PurchaseChanged, Who, encode, wire
 from purchasing.live.hub import Hub
 from purchasing.live.stream import readable_kinds, visible_to
 from purchasing.live.subscriber import Owner, Subscriber
+from purchasing.presentation.toasts import wording
 from purchasing.services.demo_data import PATHS
 from purchasing.settings import Settings
 from purchasing.web.monitor import snapshot
@@ -30,21 +31,29 @@ def event_data(
     number: int = 7,
     at: datetime = NOW,
 ) -> dict[str, Any]:
-    """The payload of a change to purchase `number`, as the outbox holds it."""
+    """The contract's JSON for a change to purchase `number`, as pages receive it."""
     who = WHO[number % 2]
-    return payload(
+    if old is None:
+        action = ChangeAction.CREATED
+    elif old is new:
+        action = ChangeAction.EDITED
+    else:
+        action = ChangeAction.STATUS_CHANGED
+    change = PurchaseChanged(
+        action=action,
         kind=kind,
         purchase_id=number,
         invoice_number=invoice(kind, number),
+        supplier=SUPPLIERS[number % len(SUPPLIERS)],
+        company_id=COMPANY_ID,
+        farm_id=1 + number % 2,
         old_status=old,
         new_status=new,
         version=len(PATHS[new]) + 1,
-        changed_by=(who.id, who.full_name),
-        changed_at=at.isoformat(),
-        farm_id=1 + number % 2,
-        echo="",
-        supplier=SUPPLIERS[number % len(SUPPLIERS)],
+        changed_by=Who(who.id, who.full_name),
+        changed_at=at,
     )
+    return wire(number, change, wording)
 
 
 def toast(
@@ -64,6 +73,7 @@ def monitor(events: int = 0, streams: int = 0, viewer: Role = Role.ADMINISTRATOR
     """The panel's figures after `events` changes spread over the last quarter of an hour, with
     `streams` pages open to receive them, as `viewer` sees them."""
     hub = Hub(
+        wording=wording,
         queue_limit=Settings.stream_queue_limit,
         retention=Settings.event_retention,
         catch_up_s=Settings.catch_up_s,

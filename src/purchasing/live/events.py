@@ -1,8 +1,17 @@
-"""The event contract (BRIEF section 3): payloads and SSE frames, built once per event."""
+"""The event contract (BRIEF section 3): typed changes, and their SSE frames built once per event.
+
+A change is a `PurchaseChanged`: what happened (`action`), to which purchase, by whom and when.
+That is what the outbox keeps. On the wire each becomes the contract's JSON: its fields, plus
+the id the outbox gave it, its type, its priority, and a title and a message worded by the
+presentation layer (`Wording`, given to the hub: `web/toasts.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -29,65 +38,49 @@ RESYNC_REASONS = {
 HEARTBEAT = b": ping\n\n"
 
 
-def priority(status: Status) -> str:
-    return PRIORITY.get(status, "normal")
+class ChangeAction(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    STATUS_CHANGED = "status_changed"
+    DELETED = "deleted"
 
 
-def payload(
-    *,
-    kind: Kind,
-    purchase_id: int,
-    invoice_number: str,
-    old_status: Status | None,
-    new_status: Status,
-    version: int,
-    changed_by: tuple[int, str],
-    changed_at: str,
-    farm_id: int,
-    echo: str,
-    supplier: str = "",
-    deleted: bool = False,
-) -> dict[str, Any]:
-    """Everything a page needs to refresh, highlight and toast, minus the id the outbox assigns.
+class Who(msgspec.Struct, frozen=True):
+    id: int
+    name: str
 
-    `action` tells a status move from a new purchase (no old status) and an edit of its
-    details (same status): both change what tables show, so they travel the same way."""
-    who = changed_by[1]
-    subject = f"{invoice_number} ({supplier})" if supplier else invoice_number
-    if deleted:
-        action = "deleted"
-        title = f"{kind.value.title()} purchase deleted"
-        message = f"{subject} was deleted by {who}."
-    elif old_status is None:
-        action = "created"
-        title = f"New {kind.value} purchase"
-        message = f"{subject} was created as {new_status.label} by {who}."
-    elif old_status is new_status:
-        action = "edited"
-        title = f"{kind.value.title()} purchase edited"
-        message = f"{subject}: details edited by {who}."
-    else:
-        action = "status"
-        title = f"{kind.value.title()} purchase {new_status.label.lower()}"
-        message = f"{subject}: {old_status.label} → {new_status.label} by {who}."
-    return {
-        "type": kind.event_type,
-        "kind": kind.value,
-        "purchase_id": purchase_id,
-        "invoice_number": invoice_number,
-        "supplier": supplier,
-        "old_status": old_status.value if old_status else None,
-        "new_status": new_status.value,
-        "version": version,
-        "changed_by": {"id": changed_by[0], "name": who},
-        "changed_at": changed_at,
-        "farm_id": farm_id,
-        "priority": priority(new_status),
-        "title": title,
-        "message": message,
-        "action": action,
-        "echo": echo,
-    }
+
+class PurchaseChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """A purchase created, edited, moved to another status or deleted: everything an open page
+    needs to refresh, highlight and toast. `old_status` is None for a new purchase and equal to
+    `new_status` for an edit or a deletion; `echo` is the mark of the tab that made the change
+    (`web/echo.py`), '' when none did."""
+
+    action: ChangeAction
+    kind: Kind
+    purchase_id: int
+    invoice_number: str
+    supplier: str
+    company_id: int
+    farm_id: int
+    old_status: Status | None
+    new_status: Status
+    version: int
+    changed_by: Who
+    changed_at: datetime
+    echo: str = ""
+
+    @property
+    def type(self) -> str:
+        return self.kind.event_type
+
+    @property
+    def priority(self) -> str:
+        return PRIORITY.get(self.new_status, "normal")
+
+
+# A change's toast title and message, in the presentation layer's words.
+Wording = Callable[[PurchaseChanged], tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +104,19 @@ class Event:
 HTML_SAFE = {b"<": b"\\u003c", b">": b"\\u003e", b"&": b"\\u0026"}
 
 
+def wire(event_id: int, change: PurchaseChanged, wording: Wording) -> dict[str, Any]:
+    """The contract's JSON for `change`, as the outbox numbered it."""
+    title, message = wording(change)
+    return {
+        "id": event_id,
+        "type": change.type,
+        **msgspec.to_builtins(change),
+        "priority": change.priority,
+        "title": title,
+        "message": message,
+    }
+
+
 def encode(event_id: int, event_type: str, data: dict[str, Any]) -> bytes:
     body = _html_safe(msgspec.json.encode({"id": event_id, **data}))
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), body)
@@ -122,8 +128,15 @@ def _html_safe(body: bytes) -> bytes:
     return body
 
 
-def from_row(row: dict[str, Any]) -> Event:
-    data = msgspec.json.decode(row["payload"])
+def from_row(row: dict[str, Any], wording: Wording) -> Event:
+    """The event an outbox row holds. A row that is not a `PurchaseChanged` (written by another
+    version of the app during an upgrade, say) goes out as it was written."""
+    try:
+        change = msgspec.json.decode(row["payload"], type=PurchaseChanged)
+    except msgspec.ValidationError:
+        data = {"id": row["id"], **msgspec.json.decode(row["payload"])}
+    else:
+        data = wire(row["id"], change, wording)
     committed_at = row.get("committed_at") or row["created_at"].timestamp()
     return Event(
         id=row["id"],

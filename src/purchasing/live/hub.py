@@ -15,7 +15,7 @@ from purchasing import metrics
 from purchasing.domain.statuses import Kind
 from purchasing.live import outbox
 from purchasing.live.broker import Broker
-from purchasing.live.events import HEARTBEAT, Event, from_row, resync_frame
+from purchasing.live.events import HEARTBEAT, Event, Wording, from_row, resync_frame
 from purchasing.live.recent import Recent
 from purchasing.live.subscriber import HubStats, Owner, Subscriber, Visible
 
@@ -55,6 +55,7 @@ class Hub:
     def __init__(
         self,
         *,
+        wording: Wording,
         queue_limit: int,
         retention: int,
         catch_up_s: float,
@@ -66,6 +67,7 @@ class Hub:
         streams_per_user: int = 100,
         refused_retry_s: int = 30,
     ) -> None:
+        self.wording = wording
         self.queue_limit = queue_limit
         self.streams_per_session = streams_per_session
         self.streams_per_user = streams_per_user
@@ -90,7 +92,6 @@ class Hub:
         self._reading = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._beating: asyncio.Task[None] | None = None
-        self._unlisten: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
@@ -101,7 +102,6 @@ class Hub:
         self.last_id = max(newest - self.ring.maxlen, 0) if self.ring.maxlen else newest
         await self.poll()
         self._started = True  # events read from now on are news: their delays count
-        self._unlisten = outbox.on_commit(self._committed_here)
         await self.broker.start(self.notify)
         self._task = asyncio.create_task(self._follow(), name="outbox-reader")
         self._beating = asyncio.create_task(self._beat(), name="heartbeats")
@@ -132,11 +132,14 @@ class Hub:
             metrics.EVENTS_DELIVERED.inc(delivered - self._delivered_counted)
             self._delivered_counted = delivered
 
-    def _committed_here(self, event_id: int, row: outbox.Row | None) -> None:
-        """A change committed in this process. When it is the very next event and no read is
-        under way, it goes out now, straight from the commit; otherwise the reader reads it."""
+    def committed(self, event_id: int, row: outbox.Row | None = None) -> None:
+        """A change committed in this process (`row`: its event as written, when known). When it
+        is the very next event and no read is under way, it goes out now, straight from the
+        commit; otherwise the reader reads it."""
+        if not self._started:
+            return  # the reader reads it when it starts
         if row is not None and event_id == self.last_id + 1 and not self._reading.locked():
-            self._dispatch([from_row(row)])
+            self._dispatch([from_row(row, self.wording)])
         else:
             self._wake.set()
         self.broker.announce(event_id)
@@ -149,8 +152,7 @@ class Hub:
     async def stop(self) -> None:
         """End the streams, then let the reader finish the read it may be in."""
         self.close_streams()
-        if self._unlisten:
-            self._unlisten()
+        self._started = False  # commits from now on are not this hub's to tell
         self._stopping = True
         self._wake.set()
         if self._beating:
@@ -224,7 +226,7 @@ class Hub:
                 rows = await outbox.read_after(self.last_id, batch)
                 if rows and self.last_id and rows[0]["id"] != self.last_id + 1:
                     self._missed(self.last_id + 1, int(rows[0]["id"]) - 1)
-                self._dispatch([from_row(row) for row in rows])
+                self._dispatch([from_row(row, self.wording) for row in rows])
                 if len(rows) < batch:
                     self.last_read_at = time.monotonic()
                     return self.last_id

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
-from purchasing import metrics
 from purchasing.db import current_engine, write_transaction
+from purchasing.live.events import PurchaseChanged
 from purchasing.tables import OutboxEvent
 
-log = logging.getLogger("purchasing.live")
 # Serialises outbox inserts on PostgreSQL until commit, so ids become visible in commit order and
 # each id is the previous one plus one, even when a transaction rolls back. SQLite needs no lock:
 # its write transactions already run one at a time.
@@ -23,49 +19,31 @@ OUTBOX_LOCK = 0x0B0C5
 # Taken with try-lock by whichever process prunes; the others skip that round.
 PRUNE_LOCK = 0x0B0C6
 # One event as `read_after` returns it: id, type, kind, company, farm, payload (JSON text),
-# created_at; `write` returns the same but for created_at, and `committed` adds committed_at.
+# created_at; `write` returns the same but for created_at, and `Changes` adds committed_at.
 Row = dict[str, Any]
-Listener = Callable[[int, Row | None], None]
-_listeners: list[Listener] = []
-
-
-def on_commit(listener: Listener) -> Callable[[], None]:
-    """Call `listener(event_id, row)` after an outbox write commits in this process; returns an
-    unsubscriber."""
-    _listeners.append(listener)
-    return lambda: _listeners.remove(listener)
-
-
-def committed(event_id: int, row: Row | None = None) -> None:
-    """Events up to `event_id` have committed here; `row`, when given, is that event itself (as
-    `write` returned it), which a listener may use instead of reading it back. Never raises:
-    the change has committed, so the request that made it succeeded whatever a listener does;
-    a listener's error is logged and counted."""
-    if row is not None:
-        row["committed_at"] = time.time()
-        metrics.EVENTS_WRITTEN.labels(row["type"]).inc()
-    for listener in list(_listeners):
-        try:
-            listener(event_id, row)
-        except Exception:
-            metrics.COMMIT_LISTENER_ERRORS.inc()
-            log.exception("a listener failed after event %d committed", event_id)
 
 
 def _on_postgres() -> bool:
     return isinstance(current_engine(), PostgresEngine)
 
 
+async def write_change(change: PurchaseChanged) -> Row:
+    """Insert the event of `change`, inside the transaction that makes it."""
+    return await write(
+        change.type,
+        change.kind.value,
+        change.purchase_id,
+        change.company_id,
+        change.farm_id,
+        change,
+    )
+
+
 async def write(
-    event_type: str,
-    kind: str,
-    purchase_id: int,
-    company_id: int,
-    farm_id: int,
-    data: dict[str, Any],
+    event_type: str, kind: str, purchase_id: int, company_id: int, farm_id: int, data: Any
 ) -> Row:
-    """Insert one event; call inside the (write) transaction of the change it describes, and
-    `committed(row["id"], row)` once that has committed. Returns the event's row.
+    """Insert one event (`data`: anything msgspec encodes); call inside the (write) transaction
+    of the change it describes. Returns the event's row.
 
     The id is the newest plus one, taken under the outbox lock, not from a sequence: a sequence
     leaves a gap for every rolled-back transaction, and readers could not tell a gap from an event

@@ -11,6 +11,7 @@ from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.statuses import Kind, Status
 from purchasing.services.catalog import Catalog, Choice, load_catalog
+from purchasing.services.changes import Changes
 from purchasing.services.demo_data import (
     COMPANIES,
     ITEMS,
@@ -45,9 +46,12 @@ async def database_is_empty() -> bool:
 
 
 async def seed_demo(today: date | None = None, per_kind: int = MAIN.purchases_per_kind) -> bool:
-    """Create the demo data once; return False when it is already there."""
+    """Create the demo data once; return False when it is already there. Its purchases get
+    their history through real changes, which nobody is told of (pages read them from the
+    outbox)."""
     if await Company.exists().where(Company.name == MAIN.name):
         return False
+    changes = Changes()
     today = today or date.today()
     async with write_transaction():
         units = await _seed_units()
@@ -69,7 +73,7 @@ async def seed_demo(today: date | None = None, per_kind: int = MAIN.purchases_pe
     for company in (replace(MAIN, purchases_per_kind=per_kind), *COMPANIES[1:]):
         for kind in Kind:
             clerk, closer = actors[company.clerk], actors[company.closer]
-            await _seed_purchases(kind, company, clerk, closer, today, rng)
+            await _seed_purchases(changes, kind, company, clerk, closer, today, rng)
     return True
 
 
@@ -118,6 +122,7 @@ async def _seed_partners_and_items(
 
 
 async def _seed_purchases(
+    changes: Changes,
     kind: Kind,
     company: DemoCompany,
     clerk: Actor,
@@ -134,7 +139,7 @@ async def _seed_purchases(
             values=_header(kind, company, n, farm, catalog, today, rng),
             lines=_lines(kind, farm, catalog, rng),
         )
-        purchase_id = await create_purchase(form, clerk, catalog=catalog)
+        purchase_id = await create_purchase(changes, form, clerk, catalog=catalog)
         version = 1
         target = statuses[n % len(statuses)]
         path = PATHS[target]
@@ -144,7 +149,7 @@ async def _seed_purchases(
             actor = closer if step is Status.COMPLETED else clerk
             note = f"Demo: {step.label.lower()}" if step.needs_note else ""
             change = await change_status(
-                kind, purchase_id, step, version, note, actor, "127.0.0.1", "seed-demo"
+                changes, kind, purchase_id, step, version, note, actor, "127.0.0.1", "seed-demo"
             )
             version = change.version
 

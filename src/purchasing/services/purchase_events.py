@@ -1,4 +1,4 @@
-"""Writing a purchase's event into the outbox, inside the transaction of the change."""
+"""A purchase's event, as the verb that changes the purchase emits it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from typing import Any
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.statuses import Kind, Status
-from purchasing.live import events, outbox
+from purchasing.live.events import ChangeAction, PurchaseChanged, Who
 from purchasing.tables import Partner
 
 
-async def write_event(
+async def purchase_changed(
+    action: ChangeAction,
     kind: Kind,
     purchase: dict[str, Any],
     old: Status | None,
@@ -20,26 +21,22 @@ async def write_event(
     actor: Actor,
     at: datetime,
     echo: str = "",
-    *,
-    deleted: bool = False,
-) -> outbox.Row:
-    """The `{kind}_purchase_status_changed` row: `old` is None for a new purchase, equal to `new`
-    for an edit or a deletion."""
+) -> PurchaseChanged:
+    """The event of `action` on `purchase` (its row, or the values it was saved with: id,
+    invoice_number, company, farm, supplier)."""
     supplier = await Partner.select(Partner.name).where(Partner.id == purchase["supplier"]).first()
-    data = events.payload(
+    return PurchaseChanged(
+        action=action,
         kind=kind,
         purchase_id=purchase["id"],
         invoice_number=purchase["invoice_number"],
+        supplier=supplier["name"] if supplier else "",
+        company_id=purchase["company"],
+        farm_id=purchase["farm"],
         old_status=old,
         new_status=new,
         version=version,
-        changed_by=(actor.id, actor.full_name),
-        changed_at=at.isoformat(),
-        farm_id=purchase["farm"],
+        changed_by=Who(actor.id, actor.full_name),
+        changed_at=at,
         echo=echo[:64],
-        supplier=supplier["name"] if supplier else "",
-        deleted=deleted,
-    )
-    return await outbox.write(
-        kind.event_type, kind.value, purchase["id"], purchase["company"], purchase["farm"], data
     )

@@ -10,14 +10,15 @@ from typing import Any, cast
 from piccolo.columns import Column
 from piccolo.engine.sqlite import SQLiteEngine
 
-from purchasing.db import current_engine, violates_unique, write_transaction
+from purchasing.db import current_engine, violates_unique
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, require
 from purchasing.domain.statuses import OPEN, Kind, Status
-from purchasing.live import outbox
+from purchasing.live.events import ChangeAction
 from purchasing.services.catalog import Catalog, load_catalog
+from purchasing.services.changes import Changes
 from purchasing.services.errors import Conflict, NotFound, ValidationFailed
-from purchasing.services.purchase_events import write_event
+from purchasing.services.purchase_events import purchase_changed
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchase_validation import CleanLivestockLine, CleanPurchase, validate
 from purchasing.services.scope import purchase_filter
@@ -32,6 +33,7 @@ GOODS_TABLES: dict[Kind, type[SupplyLine] | type[FeedLine]] = {
 
 
 async def create_purchase(
+    changes: Changes,
     form: PurchaseForm,
     actor: Actor,
     client_ip: str = "",
@@ -42,7 +44,7 @@ async def create_purchase(
     """Save a new purchase as `draft` with its lines and first history row; return its id."""
     require(actor.role, Action.CREATE, form.kind)
     clean = await _validated(form, actor, catalog)
-    async with _invoice_kept_unique(clean), write_transaction():
+    async with _invoice_kept_unique(clean), changes.changing() as change:
         await _check_invoice_free(clean, None)
         now = datetime.now(UTC)
         purchase = Purchase(
@@ -76,20 +78,23 @@ async def create_purchase(
             "company": clean.company_id,
             "supplier": clean.supplier_id,
         }
-        event = await write_event(clean.kind, created, None, Status.DRAFT, 1, actor, now, echo)
-    outbox.committed(event["id"], event)
+        change.emit(
+            await purchase_changed(
+                ChangeAction.CREATED, clean.kind, created, None, Status.DRAFT, 1, actor, now, echo
+            )
+        )
     return int(purchase.id)
 
 
 async def update_purchase(
-    form: PurchaseForm, purchase_id: int, expected_version: int, actor: Actor
+    changes: Changes, form: PurchaseForm, purchase_id: int, expected_version: int, actor: Actor
 ) -> int:
     """Replace an open purchase's fields and lines unless someone changed it meanwhile, and tell
     the open tables (an event with the status unchanged). Returns the new version."""
     require(actor.role, Action.UPDATE, form.kind)
     clean = await _validated(form, actor)
     stale = "Someone changed this purchase while you were editing it."
-    async with _invoice_kept_unique(clean), write_transaction():
+    async with _invoice_kept_unique(clean), changes.changing() as change:
         current = await find_purchase(form.kind, purchase_id, actor, for_update=True)
         status = Status(current["status"])
         if current["version"] != expected_version:
@@ -121,8 +126,11 @@ async def update_purchase(
             "company": clean.company_id,
             "supplier": clean.supplier_id,
         }
-        event = await write_event(form.kind, edited, status, status, version, actor, now)
-    outbox.committed(event["id"], event)
+        change.emit(
+            await purchase_changed(
+                ChangeAction.EDITED, form.kind, edited, status, status, version, actor, now
+            )
+        )
     return version
 
 
@@ -149,11 +157,13 @@ async def find_purchase(
     return dict(row)
 
 
-async def delete_purchase(kind: Kind, purchase_id: int, expected_version: int, actor: Actor) -> str:
+async def delete_purchase(
+    changes: Changes, kind: Kind, purchase_id: int, expected_version: int, actor: Actor
+) -> str:
     """Delete a draft nobody changed meanwhile (ordered purchases are cancelled, not deleted) and
     tell the open tables; returns its invoice number."""
     require(actor.role, Action.DELETE, kind)
-    async with write_transaction():
+    async with changes.changing() as change:
         row = await find_purchase(kind, purchase_id, actor, for_update=True)
         status = Status(row["status"])
         if row["version"] != expected_version:
@@ -164,11 +174,11 @@ async def delete_purchase(kind: Kind, purchase_id: int, expected_version: int, a
             )
         now = datetime.now(UTC)
         await Purchase.delete().where(Purchase.id == purchase_id)
-        # Last, so the outbox lock is held for as short a time as possible.
-        event = await write_event(
-            kind, row, status, status, row["version"] + 1, actor, now, deleted=True
+        change.emit(
+            await purchase_changed(
+                ChangeAction.DELETED, kind, row, status, status, row["version"] + 1, actor, now
+            )
         )
-    outbox.committed(event["id"], event)
     return str(row["invoice_number"])
 
 

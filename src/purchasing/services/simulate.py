@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from purchasing.domain.statuses import OPEN, Kind, Status
 from purchasing.live import outbox
+from purchasing.services.changes import Changes
 from purchasing.services.errors import NotFound
-from purchasing.services.status import SUPPRESSED, change_status
+from purchasing.services.status import change_status
 from purchasing.services.users import load_actor
 from purchasing.tables import AppUser, OutboxEvent, Purchase
 
@@ -23,7 +24,7 @@ class Simulation:
 
 
 async def simulate(
-    kind: Kind, count: int, interval_ms: int, username: str, double_submit: bool
+    changes: Changes, kind: Kind, count: int, interval_ms: int, username: str, double_submit: bool
 ) -> Simulation:
     """Move open purchases of `kind` round the open statuses `count` times, as `username`."""
     user = await AppUser.select(AppUser.id).where(AppUser.username == username).first()
@@ -39,8 +40,8 @@ async def simulate(
     if not candidates:
         raise NotFound(f"There are no open {kind.value} purchases to change.")
     first_event = await outbox.newest_id()
-    suppressed_before = SUPPRESSED.count
-    changes = 0
+    suppressed_before = changes.suppressed
+    made = 0
     for n in range(count):
         purchase_id = candidates[n % len(candidates)]["id"]
         row = (
@@ -52,6 +53,7 @@ async def simulate(
             continue
         target = CYCLE[(CYCLE.index(Status(row["status"])) + 1) % len(CYCLE)]
         args = (
+            changes,
             kind,
             purchase_id,
             target,
@@ -62,7 +64,7 @@ async def simulate(
             "purchasing simulate",
         )
         await change_status(*args)
-        changes += 1
+        made += 1
         if double_submit:
             await change_status(*args)
         if interval_ms:
@@ -71,5 +73,5 @@ async def simulate(
         (OutboxEvent.id > first_event) & (OutboxEvent.kind == kind.value)
     )
     return Simulation(
-        changes=changes, events=events, suppressed=SUPPRESSED.count - suppressed_before
+        changes=made, events=events, suppressed=changes.suppressed - suppressed_before
     )

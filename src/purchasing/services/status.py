@@ -8,26 +8,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from purchasing import metrics
-from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Forbidden
 from purchasing.domain.statuses import Kind, RuleError, Status, check_move, check_note
-from purchasing.live import outbox
+from purchasing.live.events import ChangeAction
+from purchasing.services.changes import Changes
 from purchasing.services.errors import Conflict, NotFound
-from purchasing.services.purchase_events import write_event
+from purchasing.services.purchase_events import purchase_changed
 from purchasing.services.purchases import find_purchase
 from purchasing.tables import Purchase, StatusHistory
 
 log = logging.getLogger("purchasing.status")
 RETRY_WINDOW = timedelta(seconds=2)
-
-
-@dataclass
-class Suppressed:
-    count: int = 0
-
-
-SUPPRESSED = Suppressed()
 
 
 @dataclass(frozen=True)
@@ -100,6 +92,7 @@ REFUSALS: tuple[tuple[type[Exception], str], ...] = (
 
 
 async def change_status(
+    changes: Changes,
     kind: Kind,
     purchase_id: int,
     new_status: Status,
@@ -119,7 +112,7 @@ async def change_status(
     attempt = Attempt(kind, purchase_id, new_status, actor)
     try:
         change = await _change(
-            attempt, expected_version, notes.strip(), client_ip, user_agent, echo
+            changes, attempt, expected_version, notes.strip(), client_ip, user_agent, echo
         )
     except Exception as error:
         outcome = next((o for refusal, o in REFUSALS if isinstance(error, refusal)), "error")
@@ -130,6 +123,7 @@ async def change_status(
 
 
 async def _change(
+    changes: Changes,
     attempt: Attempt,
     expected_version: int,
     notes: str,
@@ -145,14 +139,16 @@ async def _change(
         attempt.actor,
     )
     check_note(notes)  # before any query: a note of any size is refused at once
-    async with write_transaction():
+    async with changes.changing() as change:
         row = await find_purchase(kind, purchase_id, actor, for_update=True)
         current = attempt.from_status = Status(row["status"])
         attempt.invoice = row["invoice_number"]
         now = datetime.now(UTC)
         if row["version"] != expected_version:
             if await _is_retry(row, new_status, expected_version, actor, now):
-                return _suppressed(kind, row, new_status, now, actor)
+                changes.suppressed += 1
+                metrics.DUPLICATES_SUPPRESSED.inc()
+                return _result(kind, row, new_status, new_status, row["version"], now, actor, None)
             raise StaleVersion(current, row["version"])
         check_move(kind, current, new_status, actor.role, notes)
         updated = (
@@ -180,9 +176,20 @@ async def _change(
             client_ip=client_ip[:64],
             user_agent=user_agent[:255],
         ).save()
-        event = await write_event(kind, row, current, new_status, version, actor, now, echo)
-    outbox.committed(event["id"], event)
-    return _result(kind, row, current, new_status, version, now, actor, event["id"])
+        change.emit(
+            await purchase_changed(
+                ChangeAction.STATUS_CHANGED,
+                kind,
+                row,
+                current,
+                new_status,
+                version,
+                actor,
+                now,
+                echo,
+            )
+        )
+    return _result(kind, row, current, new_status, version, now, actor, change.event_ids[0])
 
 
 async def _is_retry(
@@ -205,14 +212,6 @@ async def _is_retry(
         and last["changed_by"] == actor.id
         and now - last["changed_at"] < RETRY_WINDOW
     )
-
-
-def _suppressed(
-    kind: Kind, row: dict[str, Any], status: Status, now: datetime, actor: Actor
-) -> StatusChange:
-    SUPPRESSED.count += 1
-    metrics.DUPLICATES_SUPPRESSED.inc()
-    return _result(kind, row, status, status, row["version"], now, actor, event_id=None)
 
 
 def _result(

@@ -30,7 +30,6 @@ from purchasing.live.events import Event
 from purchasing.live.hub import Hub
 from purchasing.live.recent import MinuteSummary
 from purchasing.live.stream import readable_kinds, visible_to
-from purchasing.services.status import SUPPRESSED
 from purchasing.web.responses import live_page
 
 LAST_EVENTS = 20
@@ -109,7 +108,7 @@ def event_row(event: Event) -> dict[str, Any]:
         "id": event.id,
         "kind": Kind(event.kind),
         "invoice": data.get("invoice_number", ""),
-        "action": data.get("action", ""),
+        "action": data.get("action", ""),  # see live/events.py ChangeAction
         "from": Status(old).label if old else "",
         "to": Status(data["new_status"]).label if data.get("new_status") else "",
         "who": data.get("changed_by", {}).get("name", ""),
@@ -117,7 +116,7 @@ def event_row(event: Event) -> dict[str, Any]:
     }
 
 
-def snapshot(hub: Hub, actor: Actor, now: float) -> dict[str, Any]:
+def snapshot(hub: Hub, actor: Actor, now: float, suppressed: int = 0) -> dict[str, Any]:
     """What the panel shows `actor`: streams, the last minutes and the last events. A SuperAdmin
     sees everything this process handles, and its counters; an Administrator only what concerns
     their company (its users' streams, its events), and no process-wide counter."""
@@ -138,7 +137,7 @@ def snapshot(hub: Hub, actor: Actor, now: float) -> dict[str, Any]:
         "resyncs": stats.resyncs,
         "slow_drops": stats.slow_drops,
         "slow_writes": stats.slow_writes,
-        "suppressed": SUPPRESSED.count,
+        "suppressed": suppressed,
     }
     return {
         "scope": "everything" if company is None else "company",
@@ -179,7 +178,9 @@ class MonitorController(Controller):
     def _context(request: Request[Actor, Any, Any]) -> dict[str, Any]:
         hub: Hub = request.app.state.hub
         return {
-            "monitor": snapshot(hub, request.user, time.time()),
+            "monitor": snapshot(
+                hub, request.user, time.time(), request.app.state.changes.suppressed
+            ),
             "live_events": [Kind(k).event_type for k in sorted(readable_kinds(request.user))],
             "workers": request.app.state.settings.workers,
         }

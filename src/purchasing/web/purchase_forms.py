@@ -22,7 +22,7 @@ from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import EDITABLE, create_purchase, update_purchase
 from purchasing.web.guards import CREATE, UPDATE
 from purchasing.web.purchases import provide_kind
-from purchasing.web.responses import client_details, echo_mark
+from purchasing.web.responses import changes, client_details, echo_mark
 
 
 class PurchaseFormController(Controller):
@@ -44,7 +44,7 @@ class PurchaseFormController(Controller):
         ip, agent = client_details(request)
         try:
             purchase_id = await create_purchase(
-                form, request.user, ip, agent, echo=echo_mark(request)
+                changes(request), form, request.user, ip, agent, echo=echo_mark(request)
             )
         except ValidationFailed as failure:
             form.errors.update(failure.errors)
@@ -71,7 +71,7 @@ class PurchaseFormController(Controller):
         if action != "save":
             return await _render(request, form, purchase_id=purchase_id, version=version)
         try:
-            await update_purchase(form, purchase_id, version, request.user)
+            await update_purchase(changes(request), form, purchase_id, version, request.user)
         except ValidationFailed:
             return await _render(
                 request, form, purchase_id=purchase_id, version=version, status_code=422

@@ -33,7 +33,7 @@ from purchasing.web.fragments import (
     with_token,
 )
 from purchasing.web.guards import DELETE, READ
-from purchasing.web.responses import client_details, echo_mark, live_page, safe_next
+from purchasing.web.responses import changes, client_details, echo_mark, live_page, safe_next
 
 TABLE_ID = "purchase-table"
 VARY = {"Vary": "HX-Request, HX-Target"}
@@ -140,7 +140,11 @@ class PurchaseController(Controller):
         version = str(form.get("version", ""))
         try:
             invoice = await delete_purchase(
-                purchase_kind, purchase_id, _version(version), request.user
+                changes(request),
+                purchase_kind,
+                purchase_id,
+                _version(version),
+                request.user,
             )
         except Conflict as conflict:
             flash(request, str(conflict), category="error")
@@ -169,6 +173,7 @@ async def _apply_move(
     try:
         notes = str(form.get("notes", ""))
         change = await change_status(
+            changes(request),
             kind,
             purchase_id,
             target,

@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.response import Template
 
 from purchasing.domain.statuses import Kind
+from purchasing.services.changes import Changes
 
 
 def safe_next(target: str, request: Request[Any, Any, Any]) -> str:
@@ -29,6 +30,12 @@ async def live_page(request: Request[Any, Any, Any], template: str) -> Template:
     misses nothing that happened after; call it before reading what the page shows."""
     cursor = await request.app.state.hub.poll()
     return Template(template, context={"live_cursor": cursor})
+
+
+def changes(request: Request[Any, Any, Any]) -> Changes:
+    """The app's way in for changes, which the verbs take (`services/changes.py`)."""
+    found: Changes = request.app.state.changes
+    return found
 
 
 def echo_mark(request: Request[Any, Any, Any]) -> str:
