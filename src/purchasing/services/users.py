@@ -78,35 +78,40 @@ async def load_actor(user_id: int) -> Actor | None:
     return (await load_actors([user_id])).get(user_id)
 
 
+# One statement, so that a user and their farms are read as of one moment: read apart, a change of
+# role and farms committed in between would give an actor that never was.
+ACTORS = (
+    "SELECT u.id, u.username, u.full_name, u.role, u.company, uf.farm, f.company AS farm_company"
+    ' FROM app_user u LEFT JOIN user_farm uf ON uf."user" = u.id LEFT JOIN farm f ON f.id = uf.farm'
+    " WHERE u.active AND u.id IN ({})"
+)
+
+
 async def load_actors(user_ids: Collection[int]) -> dict[int, Actor]:
-    """The active users among `user_ids`, in two queries however many they are. An Operator's
+    """The active users among `user_ids`, in one query however many they are. An Operator's
     farms are those assigned to them in their own company: one moved to another company sees
     nothing of the old one's farms."""
     if not user_ids:
         return {}
-    rows = await AppUser.select(
-        AppUser.id, AppUser.username, AppUser.full_name, AppUser.role, AppUser.company
-    ).where(AppUser.id.is_in(list(user_ids)) & AppUser.active.eq(True))
-    if not rows:
-        return {}
-    farms: dict[int, set[int]] = {row["id"]: set() for row in rows}
-    company = {row["id"]: row["company"] for row in rows}
-    assigned = await UserFarm.select(
-        UserFarm.user, UserFarm.farm, UserFarm.farm.company.as_alias("farm_company")
-    ).where(UserFarm.user.is_in(list(farms)))
-    for link in assigned:
-        if link["farm_company"] == company[link["user"]]:
-            farms[link["user"]].add(link["farm"])
+    ids = sorted(user_ids)
+    rows = await AppUser.raw(ACTORS.format(", ".join("{}" for _ in ids)), *ids)
+    users: dict[int, dict[str, Any]] = {}
+    farms: dict[int, set[int]] = {}
+    for row in rows:
+        users.setdefault(row["id"], row)
+        mine = farms.setdefault(row["id"], set())
+        if row["farm"] is not None and row["farm_company"] == row["company"]:
+            mine.add(row["farm"])
     return {
-        row["id"]: Actor(
-            id=row["id"],
+        user_id: Actor(
+            id=user_id,
             username=row["username"],
             full_name=row["full_name"],
             role=Role(row["role"]),
             company_id=row["company"],
-            farm_ids=frozenset(farms[row["id"]]),
+            farm_ids=frozenset(farms[user_id]),
         )
-        for row in rows
+        for user_id, row in users.items()
     }
 
 
