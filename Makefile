@@ -35,6 +35,7 @@ proxy:
 lint: install-test
 	$(BIN)/ruff check src tests e2e bench templates
 	$(BIN)/ruff format --check src tests e2e bench templates
+	$(BIN)/lint-imports
 
 types: install-test
 	$(BIN)/mypy

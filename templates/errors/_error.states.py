@@ -6,7 +6,7 @@ from purchasing.domain.permissions import Action
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
 from purchasing.gallery import samples as s
-from purchasing.web.errors import EXPIRED_FORM, NOT_FOUND
+from purchasing.presentation.errors import EXPIRED_FORM, NOT_FOUND
 
 REFERENCE = "3f9a0c6d21e4b857"
 

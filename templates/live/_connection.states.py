@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from purchasing.live.hub import TooManyStreams
+from purchasing.live.fanout import TooManyStreams
 
 FRAME = "topbar"
 

@@ -18,7 +18,7 @@ import redis
 from bench.hostile import junk_cookies, login_burst, probe_health
 from bench.stats import percentile
 from purchasing.domain.roles import Role
-from purchasing.live.hub import TooManyStreams
+from purchasing.live.fanout import TooManyStreams
 from purchasing.services.demo_data import OTHER
 from purchasing.services.users import set_active, update_user
 from purchasing.tables import Farm, Purchase

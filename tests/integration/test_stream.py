@@ -117,7 +117,7 @@ async def test_a_garbage_or_future_cursor_gets_one_resync(
 
 @pytest.mark.parametrize("tuned", [{"stream_queue_limit": 2}], indirect=True)
 async def test_a_cursor_older_than_the_kept_history_gets_a_resync(tuned: LiveApp) -> None:
-    ring = tuned.app.state.hub.ring
+    ring = tuned.app.state.hub.replay.ring
     assert len(ring) == ring.maxlen == 8
     async with tuned.client() as client:
         await Clerk(client).login("superadmin")  # sees every event in the ring

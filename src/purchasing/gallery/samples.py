@@ -17,6 +17,7 @@ from purchasing.domain.money import WIB
 from purchasing.domain.permissions import Action, Forbidden, require
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, RuleError, Status, check_move, offered_moves
+from purchasing.presentation.errors import error_context
 from purchasing.services.catalog import Catalog, Choice, ItemChoice
 from purchasing.services.demo_data import ITEMS, MAIN, PATHS, PREFIX, UNITS, USERS
 from purchasing.services.errors import ValidationFailed
@@ -25,7 +26,6 @@ from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchase_validation import MAX_TOTAL, validate
 from purchasing.services.status import StaleVersion
 from purchasing.tables import Farm, Partner, Purchase
-from purchasing.web.errors import TITLES
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 14, 5, tzinfo=WIB)
@@ -247,13 +247,8 @@ def forbidden(role: Role, action: Action, kind: Kind) -> str:
 
 
 def error(status: int, message: str, reference: str = "") -> dict[str, object]:
-    """An error fragment's context, titled as `web/errors` titles it."""
-    return {
-        "status": status,
-        "title": TITLES.get(status, "Error"),
-        "message": message,
-        "reference": reference,
-    }
+    """An error fragment's context, titled as the app titles it."""
+    return error_context(status, message, reference)
 
 
 def bad_request(kind: Kind, params: dict[str, str]) -> str:

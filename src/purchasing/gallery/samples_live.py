@@ -1,8 +1,9 @@
 """Sample data for the live pieces: toasts made from real event payloads, and monitor panels made
-by the monitor's own `snapshot` from a hub (never started) holding demo events."""
+by the panel's own view model from a hub's snapshot holding demo events."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -11,16 +12,17 @@ from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
 from purchasing.gallery.samples import COMPANY_ID, NOW, SUPPLIERS, actor, invoice
 from purchasing.live.events import ChangeAction, Event, PurchaseChanged, Who, encode, wire
-from purchasing.live.hub import Hub
+from purchasing.live.hub import Snapshot
+from purchasing.live.recent import Recent
 from purchasing.live.stream import readable_kinds, visible_to
-from purchasing.live.subscriber import Owner, Subscriber
+from purchasing.live.subscriber import HubStats
+from purchasing.presentation.monitor import panel
 from purchasing.presentation.toasts import wording
 from purchasing.services.demo_data import PATHS
-from purchasing.settings import Settings
-from purchasing.web.monitor import snapshot
 
 # Who makes the sample changes: the demo's Supervisor and one of its Operators, in turn.
 WHO = (actor(Role.SUPERVISOR), actor(Role.OPERATOR))
+LAST_EVENTS = 20  # as the monitor page shows
 MOVES = (Status.PENDING, Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED, Status.CANCELLED)
 
 
@@ -70,15 +72,10 @@ def toast(
 
 
 def monitor(events: int = 0, streams: int = 0, viewer: Role = Role.ADMINISTRATOR) -> dict[str, Any]:
-    """The panel's figures after `events` changes spread over the last quarter of an hour, with
-    `streams` pages open to receive them, as `viewer` sees them."""
-    hub = Hub(
-        wording=wording,
-        queue_limit=Settings.stream_queue_limit,
-        retention=Settings.event_retention,
-        catch_up_s=Settings.catch_up_s,
-    )
+    """The panel after `events` changes spread over the last quarter of an hour, with `streams`
+    pages open to receive them, as `viewer` sees it (all readers are of the viewer's company)."""
     now = NOW.timestamp()
+    recent, sent = Recent(), []
     for n in range(1, events + 1):
         kind, new = list(Kind)[n % 3], MOVES[n % len(MOVES)]
         minute = n * 15 // (events + 1)  # 0 (the oldest of the chart) to 14 (the current one)
@@ -86,25 +83,25 @@ def monitor(events: int = 0, streams: int = 0, viewer: Role = Role.ADMINISTRATOR
         data = event_data(new, None if n % 9 == 0 else Status.DRAFT, kind, n, _clock(at))
         frame = encode(n, kind.event_type, data)
         event = Event(n, kind.event_type, kind.value, COMPANY_ID, data["farm_id"], frame, data, at)
-        hub.ring.append(event)
-        hub.recent.add(event, at, 0.004 + (n % 7) * 0.0015 if streams else None)
-    hub.last_id = events
-    for n in range(streams):
-        reader = WHO[n % 2]
-        hub.subscribers.add(
-            Subscriber(
-                visible_to(reader),
-                events,
-                hub.queue_limit,
-                hub.stats,
-                Owner(f"sample-{n}", reader),
-                kinds=readable_kinds(reader),
-            )
-        )
-    hub.stats.delivered = events * streams
-    hub.stats.replayed = events // 4
-    hub.stats.resyncs = streams // 5
-    return snapshot(hub, actor(viewer), now)
+        sent.append(event)
+        recent.add(event, at, 0.004 + (n % 7) * 0.0015 if streams else None)
+    looker = actor(viewer)
+    visible = visible_to(looker)
+    counters = HubStats(
+        events_read=events,
+        delivered=events * streams,
+        replayed=events // 4,
+        resyncs=streams // 5,
+    )
+    figures = Snapshot(
+        streams=streams,
+        streams_per_kind=Counter(k for n in range(streams) for k in readable_kinds(WHO[n % 2])),
+        minutes=recent.series(now, None if looker.sees_everything else COMPANY_ID),
+        last_events=[e for e in reversed(sent) if visible(e)][:LAST_EVENTS],
+        counters=counters,
+        last_id=events,
+    )
+    return panel(figures, looker.sees_everything, suppressed=events // 10)
 
 
 def _clock(timestamp: float) -> datetime:

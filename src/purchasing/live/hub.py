@@ -1,56 +1,55 @@
-"""One outbox reader per process feeding every local stream; replay from a ring of recent events."""
+"""The hub: this process's live events, from the outbox to every open stream.
+
+It puts together the three jobs, each in a module of its own: reading the outbox (`reader.py`),
+fanning events out to the open streams with their heartbeats and caps (`fanout.py`), and
+replaying to a stream that reconnects (`replay.py`). What the rest of the app may ask of it is
+below: open and end streams, a page's cursor, catching up to an event a page has seen, the
+figures for `/health`, and a monitor's view of it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from purchasing import metrics
 from purchasing.domain.statuses import Kind
 from purchasing.live import outbox
 from purchasing.live.broker import Broker
-from purchasing.live.events import HEARTBEAT, Event, Wording, from_row, resync_frame
-from purchasing.live.recent import Recent
+from purchasing.live.events import Event, Wording, from_row, resync_frame
+from purchasing.live.fanout import Fanout, Grant
+from purchasing.live.reader import LAG_TIMEOUT_S, OutboxReader
+from purchasing.live.recent import MinuteSummary, Recent
+from purchasing.live.replay import Replay
 from purchasing.live.subscriber import HubStats, Owner, Subscriber, Visible
 
 log = logging.getLogger("purchasing.live")
 CURSOR = re.compile(r"[0-9]{1,18}")
-STOP_TIMEOUT_S = 5.0
-LAG_TIMEOUT_S = 2.0  # a database slower than this to say how far behind we are is unreachable
 ALL_KINDS = frozenset(kind.value for kind in Kind)
 
 
-class TooManyStreams(Exception):
-    """A session or a user already holds as many open streams as allowed; the message says
-    which and what to do, `retry_after_s` how long the page should wait before asking again."""
+@dataclass(frozen=True)
+class Snapshot:
+    """What a monitor is shown of this process: the streams of those it may see, the last
+    minutes' events and delays, its newest events, and the hub's counts."""
 
-    retry_after_s = 30
-
-    @classmethod
-    def per_session(cls, limit: int) -> TooManyStreams:
-        return cls(
-            f"Paused: this browser already has {limit} live connections to this site. "
-            "Close some of its tabs; this page tries again in a moment."
-        )
-
-    @classmethod
-    def per_user(cls, limit: int) -> TooManyStreams:
-        return cls(
-            f"Paused: your account already has {limit} live connections to this site. "
-            "Close some of its tabs, here or on other devices; this page tries again in a moment."
-        )
+    streams: int
+    streams_per_kind: Counter[str]
+    minutes: list[MinuteSummary]
+    last_events: list[Event]
+    counters: HubStats
+    last_id: int
 
 
 class Hub:
-    """Reads the outbox when a local commit or the broker says there is news, and at least
-    every `catch_up_s` in any case; every `prune_every_s` it also prunes the outbox (one
-    process at a time) to `retention` events and `max_age`."""
+    """This process's outbox reader, open streams and replay, started and stopped together."""
 
     def __init__(
         self,
@@ -69,68 +68,55 @@ class Hub:
     ) -> None:
         self.wording = wording
         self.queue_limit = queue_limit
-        self.streams_per_session = streams_per_session
-        self.streams_per_user = streams_per_user
-        self.refused_retry_s = refused_retry_s
-        self._per_session: Counter[str] = Counter()
-        self._per_user: Counter[int] = Counter()
-        self.retention = retention
-        self.max_age = max_age
-        self.prune_every_s = prune_every_s
-        self.catch_up_s = catch_up_s
-        self.heartbeat_s = heartbeat_s
         self.broker = broker or Broker()
-        self.ring: deque[Event] = deque(maxlen=queue_limit * 4)
-        self.last_id = 0
-        self.subscribers: set[Subscriber] = set()
         self.stats = HubStats()
         self.recent = Recent()
-        self.last_read_at = 0.0  # time.monotonic() of the last read of the outbox that succeeded
-        self._delivered_counted = 0
+        self.replay = Replay(queue_limit * 4)
+        self.fanout = Fanout(
+            self.stats,
+            heartbeat_s=heartbeat_s,
+            streams_per_session=streams_per_session,
+            streams_per_user=streams_per_user,
+            refused_retry_s=refused_retry_s,
+        )
+        # Batches of half a stream's queue: a burst overflows only streams that cannot keep up.
+        self.reader = OutboxReader(
+            batch=max(queue_limit // 2, 1),
+            catch_up_s=catch_up_s,
+            retention=retention,
+            max_age=max_age,
+            prune_every_s=prune_every_s,
+            read=self._read,
+            missed=self._missed,
+            pruned=self.replay.forget_before,
+        )
         self._started = False
-        self._wake = asyncio.Event()
-        self._reading = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
         self._beating: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping = False
+
+    # --- Life ---
 
     async def start(self) -> None:
         """Load the recent events for replay, then follow the outbox."""
         self._loop = asyncio.get_running_loop()
         newest = await outbox.newest_id()
-        self.last_id = max(newest - self.ring.maxlen, 0) if self.ring.maxlen else newest
-        await self.poll()
+        self.reader.last_id = max(newest - self.replay.size, 0)
+        await self.reader.poll()
         self._started = True  # events read from now on are news: their delays count
         await self.broker.start(self.notify)
-        self._task = asyncio.create_task(self._follow(), name="outbox-reader")
-        self._beating = asyncio.create_task(self._beat(), name="heartbeats")
+        self.reader.start()
+        self._beating = asyncio.create_task(self.fanout.beat(), name="heartbeats")
 
-    @property
-    def reading(self) -> bool:
-        """The outbox reader runs and has read the outbox within the last few catch-up rounds."""
-        if self._task is None or self._task.done() or self._stopping:
-            return False
-        return time.monotonic() - self.last_read_at < max(3 * self.catch_up_s, 5.0)
+    async def stop(self) -> None:
+        """End the streams, then let the reader finish the read it may be in."""
+        self.close_streams()
+        self._started = False  # commits from now on are not this hub's to tell
+        if self._beating:
+            self._beating.cancel()
+        await self.reader.stop()
+        await self.broker.stop()
 
-    async def lag(self, timeout_s: float = LAG_TIMEOUT_S) -> tuple[int, float]:
-        """How far this process's reader is behind the outbox: committed events it has not read,
-        and the age in seconds of the oldest of them (0 when it is up to date). A database that
-        has not answered within `timeout_s` raises TimeoutError."""
-        async with asyncio.timeout(timeout_s):
-            newest = await outbox.newest_id()
-            if newest <= self.last_id:
-                return 0, 0.0
-            written = await outbox.written_at(self.last_id + 1)
-        age = time.time() - written.timestamp() if written else 0.0
-        return newest - self.last_id, max(age, 0.0)
-
-    def sync_metrics(self) -> None:
-        """Add the frames handed to streams since the last call to their Prometheus counter."""
-        delivered = self.stats.delivered
-        if delivered > self._delivered_counted:
-            metrics.EVENTS_DELIVERED.inc(delivered - self._delivered_counted)
-            self._delivered_counted = delivered
+    # --- News of events ---
 
     def committed(self, event_id: int, row: outbox.Row | None = None) -> None:
         """A change committed in this process (`row`: its event as written, when known). When it
@@ -138,123 +124,177 @@ class Hub:
         commit; otherwise the reader reads it."""
         if not self._started:
             return  # the reader reads it when it starts
-        if row is not None and event_id == self.last_id + 1 and not self._reading.locked():
+        if row is not None and event_id == self.last_id + 1 and not self.reader.lock.locked():
             self._dispatch([from_row(row, self.wording)])
         else:
-            self._wake.set()
+            self.reader.wake()
         self.broker.announce(event_id)
 
     def notify(self, event_id: int | None) -> None:
         """The broker heard of events up to `event_id` (None: unknown, read anyway)."""
         if event_id is None or event_id > self.last_id:
-            self._wake.set()
+            self.reader.wake()
 
-    async def stop(self) -> None:
-        """End the streams, then let the reader finish the read it may be in."""
-        self.close_streams()
-        self._started = False  # commits from now on are not this hub's to tell
-        self._stopping = True
-        self._wake.set()
-        if self._beating:
-            self._beating.cancel()
-        if self._task:
-            try:
-                await asyncio.wait_for(self._task, STOP_TIMEOUT_S)
-            except TimeoutError:
-                log.warning("outbox reader did not stop within %.0f s", STOP_TIMEOUT_S)
-        await self.broker.stop()
+    # --- What pages ask ---
+
+    @property
+    def last_id(self) -> int:
+        """The newest event this process has read."""
+        return self.reader.last_id
+
+    async def cursor(self) -> int:
+        """The newest event committed now, read first: a page built after this misses nothing
+        its stream will not bring."""
+        return await self.reader.poll()
+
+    async def catch_up(self, seen: int) -> None:
+        """A page has seen event `seen`: read that far before answering it, if not yet."""
+        if seen > self.last_id:
+            await self.reader.poll()
+
+    async def subscribe(
+        self,
+        visible: Visible,
+        cursor: str | None,
+        owner: Owner | None = None,
+        kinds: frozenset[str] = ALL_KINDS,
+    ) -> Subscriber:
+        """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead.
+        `kinds` are those `visible` may let through (for the metrics). An owner already holding
+        as many streams as allowed (per session, per user) gets TooManyStreams."""
+        if owner is not None:
+            self.fanout.take_place(owner)
+        try:
+            after = parse_cursor(cursor)
+            if after is not None:
+                await self.catch_up(after)  # a page rendered by a process that read further
+        except BaseException:
+            if owner is not None:
+                self.fanout.give_place(owner)
+            raise
+        subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats, owner, kinds)
+        if cursor and after is None:
+            reason = "invalid_cursor"
+        else:
+            reason = self.replay.into(subscriber, after, self.last_id, self.queue_limit)
+        if reason:
+            subscriber.frames.append(resync_frame(self.last_id, reason))
+            self.stats.resynced(reason)
+        self.fanout.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.fanout.remove(subscriber)
+
+    # --- Ending and changing streams ---
 
     def close_streams(self) -> None:
         """End every open stream now; pages reconnect and resume from their cursor."""
-        for subscriber in list(self.subscribers):
-            subscriber.close()
-
-    def broadcast(self, frame: bytes) -> int:
-        """Write `frame` to every open stream now, whoever holds it; returns how many. A frame
-        without an `id:` line moves no page's cursor (development's `dev_reload`)."""
-        for subscriber in self.subscribers:
-            subscriber.frames.append(frame)
-            subscriber.flush()
-        return len(self.subscribers)
-
-    def close_streams_of(self, ended: Callable[[Owner], bool]) -> int:
-        """End the streams whose owner is `ended`; returns how many."""
-        closing = [s for s in self.subscribers if s.owner is not None and ended(s.owner)]
-        for subscriber in closing:
-            subscriber.close()
-        return len(closing)
+        self.fanout.close_where()
 
     def close_streams_threadsafe(self) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.close_streams)
 
-    async def _follow(self) -> None:
-        """Read new events when woken, and on the timer for wake-ups that never came."""
-        loop = asyncio.get_running_loop()
-        next_prune = loop.time() + self.prune_every_s
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.catch_up_s)
-            self._wake.clear()
-            try:
-                await self.poll()
-                if loop.time() >= next_prune:
-                    next_prune = loop.time() + self.prune_every_s
-                    await self.prune()
-            except Exception:
-                log.exception("outbox reader failed; retrying in %.1f s", self.catch_up_s)
+    def close_streams_of(self, ended: Callable[[Owner], bool]) -> int:
+        """End the streams whose owner is `ended`; returns how many."""
+        return self.fanout.close_where(ended)
 
-    async def prune(self) -> int | None:
-        """Prune the outbox unless another process is at it, then forget from the replay ring
-        whatever the outbox no longer keeps, so every process answers an old cursor alike."""
-        deleted = await outbox.prune(self.retention, self.max_age)
-        if deleted:
-            log.info("pruned %d events from the outbox", deleted)
-        oldest = await outbox.oldest_id()
-        while self.ring and self.ring[0].id < oldest:
-            self.ring.popleft()
-        return deleted
+    def broadcast(self, frame: bytes) -> int:
+        """Write `frame` to every open stream now; returns how many."""
+        return self.fanout.broadcast(frame)
+
+    def owners(self) -> set[Owner]:
+        """Who holds the open streams."""
+        return self.fanout.owners()
+
+    def regrant(self, new_owners: dict[Owner, Grant]) -> int:
+        """The permissions of these owners changed: their streams take the new owner, `visible`
+        and kinds from now on, and their pages re-fetch what they may still see. Returns how
+        many streams changed."""
+        return self.fanout.regrant(new_owners, self.last_id)
+
+    # --- Figures ---
+
+    @property
+    def subscribers(self) -> set[Subscriber]:
+        return self.fanout.subscribers
+
+    @property
+    def reading(self) -> bool:
+        return self.reader.reading
+
+    async def lag(self, timeout_s: float = LAG_TIMEOUT_S) -> tuple[int, float]:
+        return await self.reader.lag(timeout_s)
+
+    def sync_metrics(self) -> None:
+        self.fanout.sync_metrics()
+
+    def figures(self) -> dict[str, Any]:
+        """This process's own counts, for `/health`."""
+        subscribers = self.fanout.subscribers
+        return {
+            "streams": len(subscribers),
+            "direct_streams": sum(s.direct is not None for s in subscribers),
+            "last_event_id": self.last_id,
+            "hub": vars(self.stats),
+            "broker": {
+                "crosses_processes": self.broker.crosses_processes,
+                "connected": self.broker.connected,
+                "announced": self.broker.stats.announced,
+                "heard": self.broker.stats.heard,
+                "outages": self.broker.stats.outages,
+            },
+        }
+
+    def snapshot(self, company: int | None, visible: Visible, now: float, last: int) -> Snapshot:
+        """What a monitor of `company` (None: every company) is shown: the streams of its users,
+        its events' minutes, and the newest `last` events `visible` lets through."""
+        streams = [
+            s
+            for s in self.fanout.subscribers
+            if company is None or (s.owner is not None and s.owner.company_id == company)
+        ]
+        return Snapshot(
+            streams=len(streams),
+            streams_per_kind=Counter(kind for s in streams for kind in s.kinds),
+            minutes=self.recent.series(now, company),
+            last_events=self.replay.newest(visible, last),
+            counters=replace(self.stats),
+            last_id=self.last_id,
+        )
+
+    # --- Tests and the reader's own rounds ---
 
     async def poll(self) -> int:
-        """Read every committed event after the last one seen, dispatch it, return the newest id.
+        """Read the outbox now; returns the newest id."""
+        return await self.reader.poll()
 
-        Reads in batches of half a stream's queue, letting streams write between batches, so a
-        burst overflows only the streams that really cannot keep up."""
-        batch = max(self.queue_limit // 2, 1)
-        async with self._reading:
-            while True:
-                rows = await outbox.read_after(self.last_id, batch)
-                if rows and self.last_id and rows[0]["id"] != self.last_id + 1:
-                    self._missed(self.last_id + 1, int(rows[0]["id"]) - 1)
-                self._dispatch([from_row(row, self.wording) for row in rows])
-                if len(rows) < batch:
-                    self.last_read_at = time.monotonic()
-                    return self.last_id
-                await asyncio.sleep(0)
+    async def prune(self) -> int | None:
+        return await self.reader.prune()
+
+    # --- Inside ---
+
+    def _read(self, rows: list[outbox.Row]) -> None:
+        self._dispatch([from_row(row, self.wording) for row in rows])
 
     def _dispatch(self, events: list[Event]) -> None:
-        """Queue a batch of events for every stream that may see them, then write each stream's
-        share as one chunk."""
-        for event in events:
-            self.ring.append(event)
-            self.last_id = event.id
-            self.stats.events_read += 1
-            for subscriber in self.subscribers:
-                subscriber.offer(event)
+        """Keep a batch of events for replay, and hand it to every stream that may see it."""
         if not events:
             return
-        for subscriber in self.subscribers:
-            if subscriber.frames:
-                subscriber.flush()
+        self.replay.add(events)
+        self.reader.last_id = events[-1].id
+        self.stats.events_read += len(events)
+        self.fanout.deliver(events)
         if self._started:
             self._account(events)
 
     def _account(self, events: list[Event]) -> None:
         """Count what a dispatch read and delivered; each event's delay runs from its commit
         until now, when this process has written it to every stream that could take it."""
-        self.sync_metrics()
+        self.fanout.sync_metrics()
         now = time.time()
-        reached = bool(self.subscribers)
+        reached = bool(self.fanout.subscribers)
         for event in events:
             metrics.EVENTS_READ.labels(event.type).inc()
             delay = max(now - event.committed_at, 0.0)
@@ -269,136 +309,12 @@ class Hub:
             "events %d to %d were pruned before this process read them; resync sent to %d streams",
             first,
             last,
-            len(self.subscribers),
+            len(self.fanout.subscribers),
             extra={"event_id": last},
         )
-        self.ring.clear()
-        self.last_id = last
-        frame = resync_frame(last, "pruned")
-        for subscriber in self.subscribers:
-            subscriber.cursor = max(subscriber.cursor, last)
-            subscriber.frames.append(frame)
-        self.stats.resynced("pruned", len(self.subscribers))
-
-    async def _beat(self) -> None:
-        """A heartbeat comment on every stream that has had nothing for `heartbeat_s`, from one
-        timer for all of them."""
-        while True:
-            await asyncio.sleep(self.heartbeat_s / 4)
-            quiet_since = time.monotonic() - self.heartbeat_s
-            for subscriber in list(self.subscribers):
-                if subscriber.last_write <= quiet_since and not subscriber.frames:
-                    subscriber.frames.append(HEARTBEAT)
-                    subscriber.flush()
-            self.sync_metrics()  # frames that waited for slow clients went out meanwhile
-
-    async def subscribe(
-        self,
-        visible: Visible,
-        cursor: str | None,
-        owner: Owner | None = None,
-        kinds: frozenset[str] = ALL_KINDS,
-    ) -> Subscriber:
-        """A stream resuming after `cursor`; a cursor we cannot honour gets one resync instead.
-        `kinds` are those `visible` may let through (for the metrics). An owner already holding
-        as many streams as allowed (per session, per user) gets TooManyStreams."""
-        if owner is not None:
-            self._take_place(owner)
-        try:
-            return await self._subscribe(visible, cursor, owner, kinds)
-        except BaseException:
-            if owner is not None:
-                self._give_place(owner)
-            raise
-
-    def _take_place(self, owner: Owner) -> None:
-        """Count a stream for its owner now, before anything awaits: streams opened at the same
-        moment cannot all slip under the limit."""
-        refusal = None
-        if self._per_session[owner.session_id] >= self.streams_per_session:
-            refusal = TooManyStreams.per_session(self.streams_per_session)
-        elif self._per_user[owner.user_id] >= self.streams_per_user:
-            refusal = TooManyStreams.per_user(self.streams_per_user)
-        if refusal is not None:
-            refusal.retry_after_s = self.refused_retry_s
-            raise refusal
-        self._per_session[owner.session_id] += 1
-        self._per_user[owner.user_id] += 1
-
-    def _give_place(self, owner: Owner) -> None:
-        self._per_session[owner.session_id] -= 1
-        self._per_user[owner.user_id] -= 1
-        if self._per_session[owner.session_id] <= 0:
-            del self._per_session[owner.session_id]
-        if self._per_user[owner.user_id] <= 0:
-            del self._per_user[owner.user_id]
-
-    async def _subscribe(
-        self, visible: Visible, cursor: str | None, owner: Owner | None, kinds: frozenset[str]
-    ) -> Subscriber:
-        after = parse_cursor(cursor)
-        if after is not None and after > self.last_id:
-            await self.poll()  # a page rendered by a process that read further than ours
-        subscriber = Subscriber(visible, self.last_id, self.queue_limit, self.stats, owner, kinds)
-        reason = (
-            "invalid_cursor" if cursor and after is None else self._replay_into(subscriber, after)
-        )
-        if reason:
-            subscriber.frames.append(resync_frame(self.last_id, reason))
-            self.stats.resynced(reason)
-        self.subscribers.add(subscriber)
-        metrics.STREAMS_OPENED.inc()
-        metrics.STREAMS_OPEN.inc()
-        for kind in kinds:
-            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).inc()
-        return subscriber
-
-    def _replay_into(self, subscriber: Subscriber, after: int | None) -> str:
-        """Queue the events after `after`; return why a resync is needed instead (a key of
-        RESYNC_REASONS), or ''."""
-        if after is None:
-            return ""
-        if after > self.last_id:
-            return "cursor_ahead"
-        oldest_kept = self.ring[0].id if self.ring else self.last_id + 1
-        if after < oldest_kept - 1:
-            return "history_gone"
-        missed = [e for e in self.ring if e.id > after and subscriber.visible(e)]
-        if len(missed) > self.queue_limit:
-            return "too_many_missed"
-        subscriber.frames.extend(e.frame for e in missed)
-        self.stats.replayed_events(len(missed))
-        return ""
-
-    def unsubscribe(self, subscriber: Subscriber) -> None:
-        if subscriber not in self.subscribers:
-            return
-        self.subscribers.discard(subscriber)
-        if subscriber.owner is not None:
-            self._give_place(subscriber.owner)
-        metrics.STREAMS_OPEN.dec()
-        for kind in subscriber.kinds:
-            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).dec()
-
-    def reissue(
-        self, subscriber: Subscriber, owner: Owner, visible: Visible, kinds: frozenset[str]
-    ) -> None:
-        """The owner's permissions changed: from now on `subscriber` only takes what `visible`
-        lets through. What it had queued under the old rules is dropped for one resync, which
-        makes its page re-fetch what it may still see."""
-        if subscriber not in self.subscribers or subscriber.owner is None:
-            return
-        for kind in subscriber.kinds:
-            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).dec()
-        for kind in kinds:
-            metrics.STREAMS_OPEN_FOR_KIND.labels(kind).inc()
-        subscriber.owner, subscriber.visible, subscriber.kinds = owner, visible, kinds
-        subscriber.frames.clear()
-        subscriber.pending = 0
-        subscriber.cursor = max(subscriber.cursor, self.last_id)
-        subscriber.frames.append(resync_frame(self.last_id, "permissions"))
-        self.stats.resynced("permissions")
-        subscriber.flush()
+        self.replay.clear()
+        self.reader.last_id = last
+        self.fanout.resync_all(last, "pruned")
 
 
 def parse_cursor(cursor: str | None) -> int | None:

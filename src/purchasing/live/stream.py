@@ -11,7 +11,8 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
-from purchasing.live.hub import Hub, TooManyStreams
+from purchasing.live.fanout import TooManyStreams
+from purchasing.live.hub import Hub
 from purchasing.live.subscriber import DirectWriter, Owner, Visible
 
 # The scope key under which the server's own `send` is kept, before any middleware wraps it

@@ -15,20 +15,12 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from purchasing.domain.permissions import Forbidden
 from purchasing.logs import current_request_id
+from purchasing.presentation.errors import EXPIRED_FORM, NOT_FOUND, error_context
 from purchasing.services.errors import NotFound, ValidationFailed
 
 log = logging.getLogger("purchasing.errors")
-TITLES = {
-    400: "Cannot show that",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed",
-    409: "Changed meanwhile",
-}
 # Where an htmx request's error goes, whatever the request was about to swap.
 BANNER = {"HX-Retarget": "#error-banner", "HX-Reswap": "innerHTML"}
-NOT_FOUND = "There is nothing here, or it is not yours to see."
-EXPIRED_FORM = "This form has expired or was not sent by this site. Reload the page and try again."
 
 
 def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
@@ -83,12 +75,7 @@ def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[An
 def _page(
     request: Request[Any, Any, Any], status: int, message: str, reference: str = ""
 ) -> Response[Any]:
-    context = {
-        "status": status,
-        "title": TITLES.get(status, "Error"),
-        "message": message,
-        "reference": reference,
-    }
+    context = error_context(status, message, reference)
     if request.headers.get("hx-request"):
         return Template(
             "errors/_error.html.j2", context=context, status_code=status, headers=BANNER

@@ -31,20 +31,10 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     hub: Hub = request.app.state.hub
     figures = {
         "status": "ok",
-        "streams": len(hub.subscribers),
-        "direct_streams": sum(s.direct is not None for s in hub.subscribers),
+        **hub.figures(),
         "tasks": len(asyncio.all_tasks()),
-        "last_event_id": hub.last_id,
-        "hub": vars(hub.stats),
         "fragments": vars(request.app.state.fragments.stats),
         "gc": request.app.state.gc_pauses.as_dict(),
-        "broker": {
-            "crosses_processes": hub.broker.crosses_processes,
-            "connected": hub.broker.connected,
-            "announced": hub.broker.stats.announced,
-            "heard": hub.broker.stats.heard,
-            "outages": hub.broker.stats.outages,
-        },
     }
     return Response(figures, headers=headers)
 

@@ -70,9 +70,7 @@ class PurchaseController(Controller):
         that has not read that far yet reads first, so it never answers with an older table."""
         hub: Hub = request.app.state.hub
         cache: FragmentCache = request.app.state.fragments
-        seen = parse_int(request.headers.get("x-event-id", "")) or 0
-        if seen > hub.last_id:
-            await hub.poll()
+        await hub.catch_up(parse_int(request.headers.get("x-event-id", "")) or 0)
         query = TableQuery.from_params(purchase_kind, request.query_params)
         view = (
             purchase_kind.value,

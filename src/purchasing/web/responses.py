@@ -28,7 +28,7 @@ def safe_next(target: str, request: Request[Any, Any, Any]) -> str:
 async def live_page(request: Request[Any, Any, Any], template: str) -> Template:
     """A page with an event stream, carrying the newest event id when it was built so the stream
     misses nothing that happened after; call it before reading what the page shows."""
-    cursor = await request.app.state.hub.poll()
+    cursor = await request.app.state.hub.cursor()
     return Template(template, context={"live_cursor": cursor})
 
 

@@ -28,7 +28,7 @@ class StreamGuard:
 
     async def sweep(self) -> tuple[int, int]:
         """Returns how many streams it closed and how many now follow new permissions."""
-        owners = {s.owner for s in self.hub.subscribers if s.owner is not None}
+        owners = self.hub.owners()
         if not owners:
             return 0, 0
         user_ids = {owner.user_id for owner in owners}
@@ -43,21 +43,11 @@ class StreamGuard:
             lambda owner: owner.session_id in ended or owner.user_id not in actors
         )
         regranted = {
-            owner: Owner(owner.session_id, actors[owner.user_id])
+            owner: (Owner(owner.session_id, actor), visible_to(actor), readable_kinds(actor))
             for owner in owners
-            if owner.user_id in actors and actors[owner.user_id].grant != owner.actor.grant
+            if (actor := actors.get(owner.user_id)) is not None and actor.grant != owner.actor.grant
         }
-        changed = 0
-        if regranted:  # otherwise no stream needs a look
-            for subscriber in list(self.hub.subscribers):
-                owner = subscriber.owner
-                new_owner = regranted.get(owner) if owner is not None else None
-                if new_owner is not None and not subscriber.closed:
-                    actor = new_owner.actor
-                    self.hub.reissue(
-                        subscriber, new_owner, visible_to(actor), readable_kinds(actor)
-                    )
-                    changed += 1
+        changed = self.hub.regrant(regranted) if regranted else 0
         if closed or changed:
             log.info(
                 "streams checked: %d closed (session ended or user inactive), %d follow new "
