@@ -14,7 +14,7 @@ from bench.httpclient import Connection
 JUNK_TARGETS = (
     ("GET", "/login"),
     ("GET", "/purchases/supply"),
-    ("GET", "/purchases/feed/table"),
+    ("GET", "/purchases/feed?page=2"),
     ("GET", "/events"),
     ("GET", "/health"),
     ("POST", "/logout"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from playwright.sync_api import (
     Dialog,
     Locator,
     Page,
+    Request,
     expect,
 )
 
@@ -194,6 +196,16 @@ def system_chromium() -> str | None:
 # Before a test's own pages are read: Web Locks gone, as in a browser without them.
 WITHOUT_WEB_LOCKS = "Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined})"
 HOLDS_STREAM = "() => document.querySelectorAll('[sse-connect]').length"
+
+
+def table_url(kind: str) -> re.Pattern[str]:
+    """The address a live table refreshes from: its index page, which answers htmx with only
+    the table. For `page.route`, which sees addresses only; nothing navigates while routed."""
+    return re.compile(rf"/purchases/{kind}(\?|$)")
+
+
+def is_table_refresh(request: Request, kind: str) -> bool:
+    return bool(table_url(kind).search(request.url)) and request.headers.get("hx-request") == "true"
 
 
 def open_as(browser: Browser, base_url: str, username: str) -> Page:

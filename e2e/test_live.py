@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from e2e.pages import IndexPage, open_as, watch
+from e2e.pages import IndexPage, open_as, table_url, watch
 from tests.helpers.report import COALESCED, LATENCIES
 from tests.helpers.servers import LiveServer
 
@@ -165,7 +165,7 @@ def test_a_refresh_that_does_not_arrive_offers_a_reload(
     invoice = live_server.fresh_purchase("supply")
     index_a, index_b = watch(a, "supply", f"?q={invoice}"), watch(b, "supply", f"?q={invoice}")
     held = []
-    b.route("**/purchases/supply/table**", lambda route: held.append(route))
+    b.route(table_url("supply"), lambda route: held.append(route))
     index_a.change_status(invoice, "Confirmed")
     fallback = b.get_by_test_id("table-fallback")
     expect(fallback).to_be_visible(timeout=15_000)
@@ -174,7 +174,7 @@ def test_a_refresh_that_does_not_arrive_offers_a_reload(
     index_b.expect_status(invoice, "draft")
     for route in held:
         route.continue_()
-    b.unroute("**/purchases/supply/table**")
+    b.unroute(table_url("supply"))
     expect(fallback).to_be_hidden()
     index_b.expect_status(invoice, "confirmed")
 
@@ -185,11 +185,11 @@ def test_a_failed_refresh_says_why_and_reload_table_recovers(
     a, b = clerks
     invoice = live_server.fresh_purchase("supply")
     index_a, index_b = watch(a, "supply", f"?q={invoice}"), watch(b, "supply", f"?q={invoice}")
-    b.route("**/purchases/supply/table**", lambda route: route.fulfill(status=500, body="broken"))
+    b.route(table_url("supply"), lambda route: route.fulfill(status=500, body="broken"))
     index_a.change_status(invoice, "Pending")
     fallback = b.get_by_test_id("table-fallback")
     expect(fallback).to_contain_text("could not be refreshed (error 500)")
-    b.unroute("**/purchases/supply/table**")
+    b.unroute(table_url("supply"))
     fallback.get_by_test_id("reload-table").click()
     expect(fallback).to_be_hidden()
     index_b.expect_status(invoice, "pending")

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.pages import DetailPage, IndexPage, LoginPage, PurchaseFormPage
+from e2e.pages import DetailPage, IndexPage, LoginPage, PurchaseFormPage, table_url
 
 
 @pytest.fixture
@@ -106,6 +106,33 @@ def test_feed_purchase_picks_flocks_of_the_farm_and_is_cancelled_with_a_note(
     move_through(index, invoice, [("Cancelled", "cancelled", "Supplier out of stock")])
 
 
+def test_the_detail_page_changes_status_with_the_note_in_view(supervisor: Page) -> None:
+    invoice = unique_invoice("DTL")
+    form = PurchaseFormPage(supervisor, "supply").open_new()
+    create_header(form, invoice)
+    form.choose("lines-0-item", "Vitamin Vita Stress")
+    form.choose("lines-0-unit", "KG")
+    form.fill(lines__0__quantity="1", lines__0__price="50000")
+    form.save()
+    detail = DetailPage(supervisor)
+    here = supervisor.url
+    control = supervisor.get_by_test_id("status-control")
+    expect(control.get_by_test_id("note-input")).to_be_visible()
+
+    control.locator("select[name=status]").select_option(label="Cancelled")
+    control.get_by_test_id("status-apply").click()
+    expect(supervisor.get_by_test_id("flash")).to_have_text("A note is required to set Cancelled.")
+    expect(detail.status).to_have_attribute("data-status", "draft")
+
+    control.locator("select[name=status]").select_option(label="Cancelled")
+    control.get_by_test_id("note-input").fill("Ordered twice")
+    control.get_by_test_id("status-apply").click()
+    expect(detail.status).to_have_attribute("data-status", "cancelled")
+    expect(supervisor).to_have_url(here)
+    expect(supervisor.get_by_test_id("history-row").last).to_contain_text("Ordered twice")
+    expect(supervisor.get_by_test_id("status-control")).to_have_count(0)
+
+
 def test_livestock_purchase_with_two_strains_to_completed(supervisor: Page) -> None:
     invoice = unique_invoice("DOC")
     form = PurchaseFormPage(supervisor, "livestock").open_new()
@@ -192,7 +219,7 @@ def test_a_stale_row_reports_the_conflict_in_place(supervisor: Page) -> None:
     invoice = index.rows.first.get_by_test_id("invoice").inner_text()
     # Hold this tab's live refreshes, as if two clerks clicked at the same moment.
     held = []
-    supervisor.route("**/purchases/supply/table**", lambda route: held.append(route))
+    supervisor.route(table_url("supply"), lambda route: held.append(route))
     other_tab = supervisor.context.new_page()
     other = IndexPage(other_tab, "supply").open("?status=draft")
     other.change_status(invoice, "Pending")
@@ -206,5 +233,5 @@ def test_a_stale_row_reports_the_conflict_in_place(supervisor: Page) -> None:
     index.expect_status(invoice, "pending")
     for route in held:
         route.continue_()
-    supervisor.unroute("**/purchases/supply/table**")
+    supervisor.unroute(table_url("supply"))
     other_tab.close()

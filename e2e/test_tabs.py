@@ -12,6 +12,7 @@ from e2e.pages import (
     WITHOUT_WEB_LOCKS,
     IndexPage,
     index_tab,
+    is_table_refresh,
     new_tab,
     open_streams,
     signed_in,
@@ -125,7 +126,8 @@ def test_a_hidden_tab_does_not_refresh_and_catches_up_when_shown(
     shown, hidden = (index_tab(manager, "supply", f"?q={invoice}") for _ in range(2))
     table_requests: list[str] = []
     hidden.page.on(
-        "request", lambda request: "/table" in request.url and table_requests.append(request.url)
+        "request",
+        lambda request: is_table_refresh(request, "supply") and table_requests.append(request.url),
     )
     hidden.page.evaluate("""() => {
         Object.defineProperty(document, "hidden", {get: () => true, configurable: true});
@@ -141,7 +143,7 @@ def test_a_hidden_tab_does_not_refresh_and_catches_up_when_shown(
     hidden.expect_status(invoice, "draft")
     assert table_requests == []
 
-    with hidden.page.expect_request(lambda request: "/table" in request.url):
+    with hidden.page.expect_request(lambda request: is_table_refresh(request, "supply")):
         hidden.page.evaluate("""() => {
             delete document.hidden;
             delete document.visibilityState;

@@ -205,7 +205,7 @@ class Tabs:
             self.status = target
         clicked = seen_a["clickedAt"]
         post = _request(seen_a, f"/{self.purchase_id}/status")
-        fetch = _request(seen_b, "/table")
+        fetch = _request(seen_b, "/purchases/supply")  # tab B asks for nothing else
 
         def since_click(at: float | None) -> float | None:
             return at - clicked if at is not None and clicked is not None else None

@@ -4,7 +4,7 @@ Side by side in every run, each on an app instance of its own (in full mode the 
 another on one set of instances, roles rotating from run to run; in quick mode every run has a
 set of its own and all are watched in the same window):
 K idle SSE streams on one; K pollers every 1 s on another, K every 2 s on a third (the old
-design: each poll re-fetches the table fragment, `GET /purchases/supply/table` with
+design: each poll re-fetches the table fragment, `GET /purchases/supply` with
 `HX-Request: true`); a fourth instance has no client at all and shows the app's own background
 work. All watched for the same window."""
 
@@ -22,7 +22,7 @@ from bench.scenarios import Outcome, scenario
 from bench.servers import ServerProcess
 from bench.stats import Spread, ratios
 
-POLL_PATH = "/purchases/supply/table"
+POLL_PATH = "/purchases/supply"  # with HX-Request: the table fragment
 HOUR_S = 3600
 
 
@@ -220,7 +220,7 @@ def tables(mode: Mode, runs: list[dict[str, Any]], roles: list[str]) -> list[Tab
         f"({rate.text(digits=3)} B/s: heartbeats, SSE_HEARTBEAT_S at its default, with chunk "
         f"framing; rate {' / '.join(estimators)}) x 3600. Its CPU = the server "
         "CPU of opening the streams plus the window's CPU, per client.",
-        "Polling: GET /purchases/supply/table with HX-Request (the fragment the old page "
+        "Polling: GET /purchases/supply with HX-Request (the fragment the old page "
         "re-fetched), one keep-alive connection per client; counted over the window.",
         "Server CPU includes the app's own background work (its timers): an app instance with "
         f"no clients at all used {background.text(digits=2)} CPU s/h in the same window.",

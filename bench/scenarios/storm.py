@@ -3,7 +3,7 @@ every one of them re-fetch the table fragment at once, as the live page does.
 
 One app instance, for each N (100 and 1,000): N SSE streams, each paired in the load generator
 with a keep-alive connection of its own. In every run one real status change is made; each
-client, the moment its stream delivers the event, sends `GET /purchases/supply/table` with
+client, the moment its stream delivers the event, sends `GET /purchases/supply` with
 `HX-Request`, `X-Event-Id` (the event) and `If-None-Match` (the ETag it holds), as the page
 does. Then every client asks again for the same event with the ETag it now holds (a page
 re-fetching with nothing new, as after a reconnect): 304s, no render."""
@@ -21,7 +21,7 @@ from bench.scenarios import Outcome, scenario
 from bench.scenarios.fanout import StatusChanges
 from bench.stats import Spread
 
-PATH = "/purchases/supply/table"
+PATH = "/purchases/supply"  # with HX-Request: the table fragment
 SETTLE_S = 0.2  # after the streams are open, before the first storm
 PHASES = ("event", "again")
 COUNTERS = ("renders", "hits", "not_modified")

@@ -26,4 +26,8 @@ STATES |= {
         Kind.LIVESTOCK, Status.IN_COOP, Role.SUPERVISOR, 12
     ),
     "supply, Completed (final)": control(Kind.SUPPLY, Status.COMPLETED, Role.MANAGER, 13),
+    "on a detail page (a plain form, its note in view)": {
+        **control(Kind.SUPPLY, Status.IN_TRANSIT, Role.SUPERVISOR, 14),
+        "back": "/purchases/supply/14",
+    },
 }

@@ -11,7 +11,7 @@ async def test_every_page_needs_a_session(anonymous: Clerk) -> None:
     for url in [
         "/",
         "/purchases/supply",
-        "/purchases/feed/table",
+        "/purchases/feed?per_page=50",
         "/purchases/livestock/new",
         "/purchases/supply/1",
     ]:
@@ -21,7 +21,7 @@ async def test_every_page_needs_a_session(anonymous: Clerk) -> None:
 
 
 async def test_htmx_requests_without_a_session_are_sent_to_login(anonymous: Clerk) -> None:
-    response = await anonymous.get("/purchases/supply/table", htmx=True)
+    response = await anonymous.get("/purchases/supply", htmx=True)
     assert response.status_code == 401
     assert response.headers["hx-redirect"] == "/login"
 

@@ -48,8 +48,8 @@ async def test_every_route_follows_the_matrix(
     seen: dict[str, bool] = {}
 
     reads = [
-        (await clerk.get(url)).status_code
-        for url in (base, f"{base}/table", f"{base}/{draft['id']}")
+        (await clerk.get(url, htmx=htmx)).status_code
+        for url, htmx in ((base, False), (base, True), (f"{base}/{draft['id']}", False))
     ]
     seen["read"] = all(allowed(code) for code in reads)
     new_form = await clerk.get(f"{base}/new")
@@ -90,7 +90,7 @@ async def test_completing_needs_a_supervisor_or_higher(
     await clerk.login(username)
     p = await a_purchase(kind, BEFORE_COMPLETED[kind], farm=(await ids())["F01"])
     table = (
-        await clerk.get(f"/purchases/{kind}/table?status={BEFORE_COMPLETED[kind]}&per_page=50")
+        await clerk.get(f"/purchases/{kind}?status={BEFORE_COMPLETED[kind]}&per_page=50", htmx=True)
     ).text
     row = table[table.index(f'id="purchase-{p["id"]}"') :]
     row = row[: row.index("</tr>")]

@@ -65,7 +65,7 @@ async def test_a_changed_partial_reaches_open_streams_and_the_next_table_shows_i
         await clerk.login("admin")
         page = await clerk.get("/purchases/supply")
         assert "data-dev-reload" in page.text
-        before = await clerk.get("/purchases/supply/table")
+        before = await clerk.get("/purchases/supply", htmx=True)
         async with open_stream(client) as stream:
             row.write_text(row.read_text().replace("</td>", f"{MARKER}</td>", 1))
             assert await next_reload(stream) == {
@@ -74,7 +74,7 @@ async def test_a_changed_partial_reaches_open_streams_and_the_next_table_shows_i
             }
         # The page asks again with the ETag it holds: it gets the new table, not a 304.
         etag = {"If-None-Match": before.headers["etag"]}
-        after = await clerk.get("/purchases/supply/table", headers=etag)
+        after = await clerk.get("/purchases/supply", headers=etag, htmx=True)
     assert MARKER not in before.text
     assert after.status_code == 200
     assert MARKER in after.text

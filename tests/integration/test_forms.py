@@ -75,7 +75,7 @@ async def test_create_feed_ties_each_line_to_a_flock(admin: Clerk) -> None:
     pid = purchase_id(response.headers["location"])
     (line,) = await FeedLine.select().where(FeedLine.purchase == pid)
     assert (line["flock"], line["converted_quantity"]) == (ref["F01-K02-A"], Decimal("500000.0000"))
-    table = (await admin.get("/purchases/feed/table?q=INV/TEST/1")).text
+    table = (await admin.get("/purchases/feed?q=INV/TEST/1", htmx=True)).text
     assert "Kandang 2" in table
 
 
@@ -121,7 +121,7 @@ async def test_create_livestock_derives_per_head_and_totals(admin: Clerk) -> Non
     assert purchase["head_count"] == 4000
     assert purchase["tax_total"] == Decimal(2310000)
     assert purchase["grand_total"] == Decimal(21000000 + 7500000 + 2310000 + 150000)
-    table = (await admin.get("/purchases/livestock/table?q=INV/TEST/1")).text
+    table = (await admin.get("/purchases/livestock?q=INV/TEST/1", htmx=True)).text
     assert "4.000" in table
     assert "Rp 7.125" in table  # 28,500,000 / 4,000 heads
 

@@ -15,7 +15,7 @@ from purchasing.services.status import change_status
 from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.demo import a_purchase, actor_named, move
 
-VIEW = "/purchases/supply/table?sort=invoice&dir=asc&per_page=50"
+VIEW = "/purchases/supply?sort=invoice&dir=asc&per_page=50"  # with HX-Request: the table
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 

@@ -271,7 +271,7 @@ async def test_an_open_stream_follows_a_change_of_permissions(tuned: LiveApp, ch
             assert (await replay.next_event()).json["purchase_id"] == still["id"]
             assert (await move(superadmin, "supply", still["id"], "draft")).status_code == 200
             assert (await replay.next_event()).json["new_status"] == "draft"  # nothing between
-        table = (await viewer.get("/purchases/supply/table?per_page=50")).text
+        table = (await viewer.get("/purchases/supply?per_page=50", htmx=True)).text
         assert gone["invoice_number"] not in table
     TEST_REPORT.append(
         f"permission change ({change}): the open stream followed in {followed_s * 1000:.0f} ms "

@@ -39,7 +39,7 @@ async def test_the_page_includes_the_very_fragment_the_table_route_serves(
     admin: Clerk, kind: str
 ) -> None:
     page = await admin.get(f"/purchases/{kind}?sort=total&per_page=25")
-    fragment = await admin.get(f"/purchases/{kind}/table?sort=total&per_page=25", htmx=True)
+    fragment = await admin.get(f"/purchases/{kind}?sort=total&per_page=25", htmx=True)
     assert page.status_code == fragment.status_code == 200
     assert page.text.startswith("<!doctype html>")
     assert fragment.text.lstrip().startswith('<section id="purchase-table"')
@@ -47,20 +47,22 @@ async def test_the_page_includes_the_very_fragment_the_table_route_serves(
     assert len(rows(fragment.text)) == 25
 
 
-async def test_htmx_navigation_inside_the_table_gets_only_the_table(admin: Clerk) -> None:
+async def test_one_url_serves_the_page_or_for_htmx_only_its_table(admin: Clerk) -> None:
     response = await admin.get("/purchases/feed?page=2", htmx=True, target="purchase-table")
     assert response.text.lstrip().startswith('<section id="purchase-table"')
-    assert "HX-Request" in response.headers["vary"]
-    full = await admin.get("/purchases/feed?page=2", htmx=True)
+    assert response.headers["vary"] == "HX-Request"
+    full = await admin.get("/purchases/feed?page=2")
     assert full.text.startswith("<!doctype html>")
+    assert full.headers["vary"] == "HX-Request"
+    assert (await admin.get("/purchases/feed/table")).status_code == 404  # no second URL
 
 
 async def test_livestock_shows_coop_heads_and_price_per_head(admin: Clerk) -> None:
-    html = (await admin.get("/purchases/livestock/table")).text
+    html = (await admin.get("/purchases/livestock", htmx=True)).text
     for header in ["Coop", "Heads", "Price / head"]:
         assert f">{header}<" in html
-    assert ">Coop<" in (await admin.get("/purchases/feed/table")).text
-    supply = (await admin.get("/purchases/supply/table")).text
+    assert ">Coop<" in (await admin.get("/purchases/feed", htmx=True)).text
+    supply = (await admin.get("/purchases/supply", htmx=True)).text
     assert ">Coop<" not in supply
     assert ">Heads<" not in supply
 
@@ -69,7 +71,8 @@ async def test_paging_walks_the_whole_list_once(admin: Clerk) -> None:
     seen: list[int] = []
     for page in range(1, 6):
         seen += [
-            pid for pid, _ in rows((await admin.get(f"/purchases/supply/table?page={page}")).text)
+            pid
+            for pid, _ in rows((await admin.get(f"/purchases/supply?page={page}", htmx=True)).text)
         ]
     total = await Purchase.count().where(
         (Purchase.kind == "supply") & (Purchase.company == await main_company())
@@ -78,7 +81,7 @@ async def test_paging_walks_the_whole_list_once(admin: Clerk) -> None:
 
 
 async def test_a_page_past_the_end_shows_the_last_page(admin: Clerk) -> None:
-    html = (await admin.get("/purchases/supply/table?page=99&per_page=10")).text
+    html = (await admin.get("/purchases/supply?page=99&per_page=10", htmx=True)).text
     assert "Page 5 of 5" in html
     assert len(rows(html)) == 5
 
@@ -93,12 +96,12 @@ async def test_a_page_past_the_end_shows_the_last_page(admin: Clerk) -> None:
 )
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 async def test_sorting(admin: Clerk, sort: str, column: object, direction: str) -> None:
-    html = (await admin.get(f"/purchases/supply/table?sort={sort}&dir={direction}")).text
+    html = (await admin.get(f"/purchases/supply?sort={sort}&dir={direction}", htmx=True)).text
     assert [pid for pid, _ in rows(html)] == await ids_by(column, direction == "asc")
 
 
 async def test_sorting_by_status_follows_the_workflow(admin: Clerk) -> None:
-    html = (await admin.get("/purchases/livestock/table?sort=status&dir=asc&per_page=50")).text
+    html = (await admin.get("/purchases/livestock?sort=status&dir=asc&per_page=50", htmx=True)).text
     order = [
         "draft",
         "pending",
@@ -115,7 +118,7 @@ async def test_sorting_by_status_follows_the_workflow(admin: Clerk) -> None:
 
 
 async def test_status_filter(admin: Clerk) -> None:
-    html = (await admin.get("/purchases/feed/table?status=arrived&per_page=50")).text
+    html = (await admin.get("/purchases/feed?status=arrived&per_page=50", htmx=True)).text
     found = rows(html)
     assert found
     assert {status for _, status in found} == {"arrived"}
@@ -130,7 +133,7 @@ async def test_status_filter(admin: Clerk) -> None:
     ("q", "column"), [("0007", "invoice"), ("japfa", "supplier"), ("LEMBANG", "farm")]
 )
 async def test_search_by_invoice_supplier_or_farm(admin: Clerk, q: str, column: str) -> None:
-    html = (await admin.get(f"/purchases/supply/table?q={q}&per_page=50")).text
+    html = (await admin.get(f"/purchases/supply?q={q}&per_page=50", htmx=True)).text
     found = rows(html)
     assert found
     details = await Purchase.select(
@@ -172,14 +175,14 @@ async def test_search_and_filter_combine_and_are_kept_in_links(admin: Clerk) -> 
 async def test_parameters_that_cannot_be_meant_are_explained(
     admin: Clerk, query: str, message: str
 ) -> None:
-    for path in ("/purchases/supply", "/purchases/supply/table"):
-        response = await admin.get(f"{path}?{query}")
+    for htmx in (False, True):  # the page, and its table
+        response = await admin.get(f"/purchases/supply?{query}", htmx=htmx)
         assert response.status_code == 400
         assert message in response.text
 
 
 async def test_empty_parameters_take_their_defaults(admin: Clerk) -> None:
-    response = await admin.get("/purchases/supply/table?page=&per_page=&sort=&dir=&q=&status=")
+    response = await admin.get("/purchases/supply?page=&per_page=&sort=&dir=&q=&status=", htmx=True)
     assert response.status_code == 200
     assert len(rows(response.text)) == 10
 
@@ -191,7 +194,7 @@ async def test_an_unknown_kind_is_not_found(admin: Clerk) -> None:
 
 
 async def test_an_empty_result_says_so(admin: Clerk) -> None:
-    html = (await admin.get("/purchases/supply/table?q=no-such-invoice-anywhere")).text
+    html = (await admin.get("/purchases/supply?q=no-such-invoice-anywhere", htmx=True)).text
     assert 'data-testid="empty-table"' in html
     assert rows(html) == []
 
@@ -202,7 +205,7 @@ async def test_totals_are_shown_in_rupiah(admin: Clerk) -> None:
         .where(Purchase.kind == "supply")
         .first()
     )
-    html = (await admin.get("/purchases/supply/table?per_page=50")).text
+    html = (await admin.get("/purchases/supply?per_page=50", htmx=True)).text
     amount = (
         f"{Decimal(purchase['grand_total']):,.2f}".replace(",", "_")
         .replace(".", ",")
@@ -214,7 +217,7 @@ async def test_totals_are_shown_in_rupiah(admin: Clerk) -> None:
 async def test_an_operator_sees_only_their_farms(client: httpx.AsyncClient) -> None:
     operator = Clerk(client)
     await operator.login("operator3")
-    html = (await operator.get("/purchases/feed/table?per_page=50")).text
+    html = (await operator.get("/purchases/feed?per_page=50", htmx=True)).text
     visible = {pid for pid, _ in rows(html)}
     f03 = {
         r["id"]

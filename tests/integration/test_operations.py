@@ -277,7 +277,7 @@ async def test_the_monitor_is_for_administrators_and_superadmins(
     refused = await clerk.get("/admin/monitor")
     assert refused.status_code == status
     assert "The monitor is for Administrators and SuperAdmins." in refused.text
-    assert (await clerk.get("/admin/monitor/panel", htmx=True)).status_code == status
+    assert (await clerk.get("/admin/monitor", htmx=True)).status_code == status
     assert 'data-testid="nav-monitor"' not in (await clerk.get("/purchases/supply/")).text
 
 
@@ -300,9 +300,9 @@ async def test_an_administrator_monitors_only_their_own_company(
                     htmx=True,
                 )
                 assert moved.status_code == 200
-            seen_by_other = (await other.get("/admin/monitor/panel", htmx=True)).text
+            seen_by_other = (await other.get("/admin/monitor", htmx=True)).text
             seen_by_admin = (await admin.get("/admin/monitor")).text
-            seen_by_super = (await superadmin.get("/admin/monitor/panel", htmx=True)).text
+            seen_by_super = (await superadmin.get("/admin/monitor", htmx=True)).text
     assert 'data-testid="nav-monitor"' in seen_by_admin
     assert ours["invoice_number"] in seen_by_admin
     assert theirs["invoice_number"] not in seen_by_admin

@@ -23,7 +23,9 @@ async def visible(clerk: Clerk, kind: str, query: str = "") -> set[int]:
     """Every purchase id the clerk's table lists, over all its pages."""
     seen: set[int] = set()
     for page in range(1, 10):
-        html = (await clerk.get(f"/purchases/{kind}/table?per_page=50&page={page}{query}")).text
+        html = (
+            await clerk.get(f"/purchases/{kind}?per_page=50&page={page}{query}", htmx=True)
+        ).text
         found = {int(pid) for pid in ROW.findall(html)}
         if found <= seen:
             return seen
@@ -74,7 +76,7 @@ async def test_tables_show_each_person_their_own_purchases(
 async def test_search_and_counts_stay_in_scope(people: dict[str, Clerk]) -> None:
     # Both companies number invoices alike ("/OVK/2026/0001"); each sees only its own.
     for username, prefix in (("admin", "INV/"), ("admin2", "TMJ/")):
-        html = (await people[username].get("/purchases/supply/table?q=/OVK/2026/0001")).text
+        html = (await people[username].get("/purchases/supply?q=/OVK/2026/0001", htmx=True)).text
         assert re.findall(r'data-testid="invoice">([^<]+)<', html) == [f"{prefix}OVK/2026/0001"]
         assert 'data-total="1"' in html
 

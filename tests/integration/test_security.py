@@ -66,7 +66,7 @@ async def test_get_routes_change_nothing(live: LiveApp, admin: Clerk) -> None:
     [
         ("/login", False),
         ("/purchases/supply", True),
-        ("/purchases/supply/table", True),
+        ("/purchases/feed?per_page=50", True),
         ("/static/app.css", False),
         ("/purchases/nonsense", True),
         ("/no/such/page", False),
@@ -126,9 +126,26 @@ async def test_signed_in_pages_are_kept_by_no_cache_and_the_table_revalidates(
         response = await admin.get(path)
         assert response.status_code == 200, path
         assert response.headers["cache-control"] == "no-store", path
-    table = await admin.get("/purchases/supply/table")
+    table = await admin.get("/purchases/supply", htmx=True)
     assert table.headers["cache-control"] == "private, no-cache"
     again = await admin.get(
-        "/purchases/supply/table", headers={"If-None-Match": table.headers["etag"]}
+        "/purchases/supply", htmx=True, headers={"If-None-Match": table.headers["etag"]}
     )
     assert again.status_code == 304
+
+
+async def test_every_response_that_differs_for_htmx_says_so_to_caches(admin: Clerk) -> None:
+    p = await a_purchase("supply", "draft")
+    move = {"status": "pending", "version": str(p["version"])}
+    for htmx in (False, True):
+        answers = [
+            await admin.get("/purchases/supply", htmx=htmx),
+            await admin.get("/purchases/supply/new", htmx=htmx),
+            await admin.get("/admin/monitor", htmx=htmx),
+            await admin.get("/purchases/supply/999999999", htmx=htmx),  # an error page
+            await admin.post(f"/purchases/supply/{p['id']}/status", move, htmx=htmx),
+        ]
+        for answer in answers:
+            assert answer.headers.get("vary") == "HX-Request", (answer.url, htmx)
+        move["version"] = str(int(move["version"]) + 1)
+        move["status"] = "draft"

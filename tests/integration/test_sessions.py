@@ -129,9 +129,7 @@ async def test_concurrent_requests_of_a_user_share_one_lookup(
 
     monkeypatch.setattr(users, "load_actor", counted)
     live.app.state.actors = users.ActorCache(ttl_s=60)  # nothing kept from the login
-    pages = await asyncio.gather(
-        *(admin.get("/purchases/supply/table", htmx=True) for _ in range(40))
-    )
+    pages = await asyncio.gather(*(admin.get("/purchases/supply", htmx=True) for _ in range(40)))
     assert {page.status_code for page in pages} == {200}
     assert lookups == 1
 

@@ -249,6 +249,34 @@ async def test_simultaneous_moves_in_the_service_see_each_other(database: str) -
         await db.stop(engine)
 
 
+async def test_two_apps_in_one_process_hear_only_their_own_commits(database: str) -> None:
+    """Each app has its own `Changes`: a change made through one is told to that one's
+    listeners (its hub) alone, and a retried move counts as suppressed there alone."""
+    engine = db.current_engine()
+    await db.start(engine)
+    try:
+        first, second = Changes(), Changes()
+        heard: dict[str, list[int]] = {"first": [], "second": []}
+        first.on_commit(lambda event_id, _row: heard["first"].append(event_id))
+        second.on_commit(lambda event_id, _row: heard["second"].append(event_id))
+        supervisor = await actor_named("supervisor")
+        p = await a_purchase("supply", "draft")
+
+        await change_status(
+            first, Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor
+        )
+        retried = await change_status(
+            second, Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor
+        )
+
+        assert [e["id"] for e in await events_for(p["id"])][-1:] == heard["first"]
+        assert heard["second"] == []
+        assert retried.duplicate
+        assert (first.suppressed, second.suppressed) == (0, 1)
+    finally:
+        await db.stop(engine)
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [
@@ -286,7 +314,7 @@ async def test_rows_offer_only_the_moves_this_user_may_make(
     operator = Clerk(client)
     await operator.login("operator")
     p = await a_purchase("feed", "arrived", farm=1)
-    html = (await operator.get("/purchases/feed/table?status=arrived&per_page=50")).text
+    html = (await operator.get("/purchases/feed?status=arrived&per_page=50", htmx=True)).text
     start = html.index(f'id="purchase-{p["id"]}"')
     row = html[start : html.index("</tr>", start)]
     # Feed may only complete after arrival, which an Operator may not do.

@@ -72,6 +72,16 @@ class RuleError(Exception):
     """A status move the rules forbid; the message is for the clerk."""
 
 
+def is_editable(status: Status) -> bool:
+    """A purchase's details and lines can still change: it has not arrived, nor ended."""
+    return status in OPEN
+
+
+def is_deletable(status: Status) -> bool:
+    """Only a draft can be deleted; an ordered purchase is cancelled instead."""
+    return status is Status.DRAFT
+
+
 def next_statuses(kind: Kind, current: Status) -> frozenset[Status]:
     """Every status the rules allow after `current`, whoever asks."""
     if current in OPEN:

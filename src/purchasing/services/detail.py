@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from purchasing.domain.actor import Actor
-from purchasing.domain.statuses import Kind, Status, offered_moves
+from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable, offered_moves
 from purchasing.services.errors import NotFound
+from purchasing.services.listing import Row
 from purchasing.services.purchase_form import PurchaseForm
-from purchasing.services.purchases import EDITABLE, GOODS_TABLES, find_purchase
+from purchasing.services.purchases import GOODS_TABLES, find_purchase
 from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory
 
 
@@ -27,7 +29,31 @@ class Detail:
 
     @property
     def editable(self) -> bool:
-        return self.status in EDITABLE
+        return is_editable(self.status)
+
+    @property
+    def deletable(self) -> bool:
+        return is_deletable(self.status)
+
+    @property
+    def row(self) -> Row:
+        """The purchase as a table shows it, for the same status control."""
+        p = self.purchase
+        return Row(
+            number=0,
+            id=p["id"],
+            invoice_number=p["invoice_number"],
+            purchase_date=p["purchase_date"],
+            supplier=p["supplier_name"],
+            farm=p["farm_name"],
+            coop=p["coop_name"] or "",
+            status=self.status,
+            version=p["version"],
+            grand_total=p["grand_total"],
+            head_count=p["head_count"],
+            price_per_head=Decimal(0),
+            moves=self.moves,
+        )
 
 
 async def purchase_detail(kind: Kind, purchase_id: int, actor: Actor) -> Detail:

@@ -13,7 +13,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from purchasing.db import current_engine, violates_unique
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, require
-from purchasing.domain.statuses import OPEN, Kind, Status
+from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable
 from purchasing.live.events import ChangeAction
 from purchasing.services.catalog import Catalog, load_catalog
 from purchasing.services.changes import Changes
@@ -24,7 +24,6 @@ from purchasing.services.purchase_validation import CleanLivestockLine, CleanPur
 from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
 
-EDITABLE = OPEN
 MAX_ID = 2**63 - 1  # the largest id either database can hold
 GOODS_TABLES: dict[Kind, type[SupplyLine] | type[FeedLine]] = {
     Kind.SUPPLY: SupplyLine,
@@ -99,7 +98,7 @@ async def update_purchase(
         status = Status(current["status"])
         if current["version"] != expected_version:
             raise Conflict(stale)
-        if status not in EDITABLE:
+        if not is_editable(status):
             raise Conflict(f"A purchase that is {status.label} can no longer be edited.")
         await _check_invoice_free(clean, purchase_id)
         now = datetime.now(UTC)
@@ -168,7 +167,7 @@ async def delete_purchase(
         status = Status(row["status"])
         if row["version"] != expected_version:
             raise Conflict("Someone changed this purchase meanwhile; check it before deleting.")
-        if status is not Status.DRAFT:
+        if not is_deletable(status):
             raise Conflict(
                 f"Only drafts can be deleted; this purchase is {status.label}. Cancel it instead."
             )

@@ -17,6 +17,7 @@ from purchasing.domain.permissions import Forbidden
 from purchasing.logs import current_request_id
 from purchasing.presentation.errors import EXPIRED_FORM, NOT_FOUND, error_context
 from purchasing.services.errors import NotFound, ValidationFailed
+from purchasing.web.responses import VARY_HTMX
 
 log = logging.getLogger("purchasing.errors")
 # Where an htmx request's error goes, whatever the request was about to swap.
@@ -29,9 +30,9 @@ def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Resp
     if request.url.path == request.app.route_reverse("events"):
         return Response(content=b"", status_code=401)  # an EventSource cannot follow to a page
     if request.headers.get("hx-request"):
-        return Response(content=b"", status_code=401, headers={"HX-Redirect": login})
+        return Response(content=b"", status_code=401, headers={"HX-Redirect": login, **VARY_HTMX})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"{login}?next={quote(target, safe='')}", status_code=303)
+    return Redirect(f"{login}?next={quote(target, safe='')}", status_code=303, headers=VARY_HTMX)
 
 
 def not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
@@ -78,6 +79,9 @@ def _page(
     context = error_context(status, message, reference)
     if request.headers.get("hx-request"):
         return Template(
-            "errors/_error.html.j2", context=context, status_code=status, headers=BANNER
+            "errors/_error.html.j2",
+            context=context,
+            status_code=status,
+            headers={**BANNER, **VARY_HTMX},
         )
-    return Template("errors/error.html.j2", context=context, status_code=status)
+    return Template("errors/error.html.j2", context=context, status_code=status, headers=VARY_HTMX)

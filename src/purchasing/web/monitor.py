@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from purchasing.domain.actor import Actor
@@ -23,7 +24,7 @@ from purchasing.domain.statuses import Kind
 from purchasing.live.hub import Hub
 from purchasing.live.stream import readable_kinds, visible_to
 from purchasing.presentation import monitor as view
-from purchasing.web.responses import live_page
+from purchasing.web.responses import VARY_HTMX, live_page
 
 LAST_EVENTS = 20
 
@@ -39,14 +40,16 @@ class MonitorController(Controller):
     guards = [monitors_only]
 
     @get("/", name="monitor")
-    async def page(self, request: Request[Actor, Any, Any]) -> Template:
+    async def page(self, request: HTMXRequest) -> Template:
+        """The page, or for htmx (its refreshes) only the panel."""
+        if request.htmx:
+            return Template(
+                "admin/_monitor_panel.html.j2", context=self._context(request), headers=VARY_HTMX
+            )
         response = await live_page(request, "admin/monitor.html.j2")
         response.context.update(self._context(request))
+        response.headers.update(VARY_HTMX)
         return response
-
-    @get("/panel", name="monitor_panel")
-    async def panel(self, request: Request[Actor, Any, Any]) -> Template:
-        return Template("admin/_monitor_panel.html.j2", context=self._context(request))
 
     @staticmethod
     def _context(request: Request[Actor, Any, Any]) -> dict[str, Any]:

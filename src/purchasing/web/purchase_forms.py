@@ -14,15 +14,15 @@ from litestar.response import Redirect, Template
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.money import WIB, parse_int
-from purchasing.domain.statuses import Kind
+from purchasing.domain.statuses import Kind, is_editable
 from purchasing.services.catalog import load_catalog
 from purchasing.services.detail import edit_form
 from purchasing.services.errors import Conflict, ValidationFailed
 from purchasing.services.purchase_form import PurchaseForm
-from purchasing.services.purchases import EDITABLE, create_purchase, update_purchase
+from purchasing.services.purchases import create_purchase, update_purchase
 from purchasing.web.guards import CREATE, UPDATE
 from purchasing.web.purchases import provide_kind
-from purchasing.web.responses import changes, client_details, echo_mark
+from purchasing.web.responses import VARY_HTMX, changes, client_details, echo_mark
 
 
 class PurchaseFormController(Controller):
@@ -57,7 +57,7 @@ class PurchaseFormController(Controller):
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template:
         form, version, status = await edit_form(purchase_kind, purchase_id, request.user)
-        if status not in EDITABLE:
+        if not is_editable(status):
             form.errors["form"] = f"A purchase that is {status.label} can no longer be edited."
         return await _render(request, form, purchase_id=purchase_id, version=version)
 
@@ -117,8 +117,12 @@ async def _render(
         "version": version,
     }
     if request.htmx:
-        return Template("purchases/_form.html.j2", context=context, status_code=status_code)
-    return Template("purchases/form.html.j2", context=context, status_code=status_code)
+        return Template(
+            "purchases/_form.html.j2", context=context, status_code=status_code, headers=VARY_HTMX
+        )
+    return Template(
+        "purchases/form.html.j2", context=context, status_code=status_code, headers=VARY_HTMX
+    )
 
 
 def _to_detail(request: Request[Any, Any, Any], kind: Kind, purchase_id: int) -> Redirect:

@@ -33,10 +33,14 @@ from purchasing.web.fragments import (
     with_token,
 )
 from purchasing.web.guards import DELETE, READ
-from purchasing.web.responses import changes, client_details, echo_mark, live_page, safe_next
-
-TABLE_ID = "purchase-table"
-VARY = {"Vary": "HX-Request, HX-Target"}
+from purchasing.web.responses import (
+    VARY_HTMX,
+    changes,
+    client_details,
+    echo_mark,
+    live_page,
+    safe_next,
+)
 
 
 def provide_kind(kind: FromPath[str]) -> Kind:
@@ -51,51 +55,17 @@ class PurchaseController(Controller):
     dependencies = {"purchase_kind": Provide(provide_kind, sync_to_thread=False)}
 
     @get("/", name="purchase_index", guards=[READ])
-    async def index(self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]) -> Template:
-        """The full page, or only its table when htmx navigates inside the table."""
-        if request.htmx and request.htmx.target == TABLE_ID:
-            context = await _table_context(request, purchase_kind)
-            return Template("purchases/_table.html.j2", context=context, headers=VARY)
+    async def index(
+        self, request: HTMXRequest, purchase_kind: NamedDependency[Kind]
+    ) -> Template | Response[str]:
+        """The page, or for htmx only its table: the one URL of the table fragment, which the
+        filters, the paging and sorting links and the live refreshes all ask for."""
+        if request.htmx:
+            return await _table_fragment(request, purchase_kind)
         response = await live_page(request, "purchases/index.html.j2")
         response.context.update(await _table_context(request, purchase_kind))
-        response.headers.update(VARY)
+        response.headers.update(VARY_HTMX)
         return response
-
-    @get("/table", name="purchase_table", guards=[READ])
-    async def table(
-        self, request: Request[Actor, Any, Any], purchase_kind: NamedDependency[Kind]
-    ) -> Response[str]:
-        """The table a live page re-fetches: rendered once per distinct view and event, 304 when
-        the page already has it. `X-Event-Id` is the newest event the page has seen: a process
-        that has not read that far yet reads first, so it never answers with an older table."""
-        hub: Hub = request.app.state.hub
-        cache: FragmentCache = request.app.state.fragments
-        await hub.catch_up(parse_int(request.headers.get("x-event-id", "")) or 0)
-        query = TableQuery.from_params(purchase_kind, request.query_params)
-        view = (
-            purchase_kind.value,
-            query.query_string(),
-            request.user.grant,
-            hub.last_id,
-            cache.generation,
-        )
-        token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
-        headers = {"ETag": etag(view, token), "Cache-Control": "private, no-cache"}
-        if headers["ETag"] in request.headers.get("if-none-match", ""):
-            cache.stats.not_modified += 1
-            return Response(content="", status_code=304, headers=headers)
-
-        async def render() -> str:
-            context = {
-                **await _table_context(request, purchase_kind, query),
-                "request": request,
-                "csrf_input": CSRF_INPUT.format(CSRF_PLACEHOLDER),
-            }
-            engine = cast(JinjaTemplateEngine, request.app.template_engine)
-            return str(engine.get_template("purchases/_table.html.j2").render(**context))
-
-        body = with_token(await cache.get(view, render), token)
-        return Response(content=body, media_type=MediaType.HTML, headers=headers)
 
     @get("/{purchase_id:int}", name="purchase_detail", guards=[READ])
     async def detail(
@@ -119,13 +89,15 @@ class PurchaseController(Controller):
         if not request.htmx:
             flash(request, message, category=level)
             back = str(form.get("next", "")) or _referer_path(request)
-            return Redirect(safe_next(back, request), status_code=303)
+            return Redirect(safe_next(back, request), status_code=303, headers=VARY_HTMX)
         number = str(form.get("number", ""))
         row = await get_row(purchase_kind, purchase_id, actor, parse_int(number) or 0)
         if row is None:
             raise NotFound(f"No {purchase_kind.value} purchase {purchase_id}.")
         context = {"kind": purchase_kind, "row": row, "notice": {"level": level, "text": message}}
-        return Template("purchases/_row.html.j2", context=context, status_code=code)
+        return Template(
+            "purchases/_row.html.j2", context=context, status_code=code, headers=VARY_HTMX
+        )
 
     @post("/{purchase_id:int}/delete", name="purchase_delete", guards=[DELETE])
     async def delete(
@@ -154,6 +126,40 @@ class PurchaseController(Controller):
         return Redirect(
             request.app.route_reverse("purchase_index", kind=purchase_kind.value), status_code=303
         )
+
+
+async def _table_fragment(request: HTMXRequest, kind: Kind) -> Response[str]:
+    """The table fragment, rendered once per distinct view and event, 304 when the page already
+    has it. `X-Event-Id` is the newest event the page has seen: a process that has not read that
+    far yet reads first, so it never answers with an older table."""
+    hub: Hub = request.app.state.hub
+    cache: FragmentCache = request.app.state.fragments
+    await hub.catch_up(parse_int(request.headers.get("x-event-id", "")) or 0)
+    query = TableQuery.from_params(kind, request.query_params)
+    view = (
+        kind.value,
+        query.query_string(),
+        request.user.grant,
+        hub.last_id,
+        cache.generation,
+    )
+    token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+    headers = {"ETag": etag(view, token), "Cache-Control": "private, no-cache", **VARY_HTMX}
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
+        cache.stats.not_modified += 1
+        return Response(content="", status_code=304, headers=headers)
+
+    async def render() -> str:
+        context = {
+            **await _table_context(request, kind, query),
+            "request": request,
+            "csrf_input": CSRF_INPUT.format(CSRF_PLACEHOLDER),
+        }
+        engine = cast(JinjaTemplateEngine, request.app.template_engine)
+        return str(engine.get_template("purchases/_table.html.j2").render(**context))
+
+    body = with_token(await cache.get(view, render), token)
+    return Response(content=body, media_type=MediaType.HTML, headers=headers)
 
 
 async def _apply_move(

@@ -11,6 +11,9 @@ from litestar.response import Template
 from purchasing.domain.statuses import Kind
 from purchasing.services.changes import Changes
 
+# On every response that differs with htmx asking or not: a cache must not hand one for the other.
+VARY_HTMX = {"Vary": "HX-Request"}
+
 
 def safe_next(target: str, request: Request[Any, Any, Any]) -> str:
     """`target` when it is a path on this site, else the first index page (no open redirects)."""
