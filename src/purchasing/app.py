@@ -32,7 +32,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Forbidden
 from purchasing.domain.statuses import Kind
 from purchasing.gcpauses import GcPauses, freeze_startup, thaw
-from purchasing.live.broker import broker_from_url
+from purchasing.live.brokers import broker_from_url
 from purchasing.live.hub import Hub
 from purchasing.live.stream import DirectWriters
 from purchasing.metrics import METRICS_DIR_ENV

@@ -13,7 +13,7 @@ import click
 from purchasing import db
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
-from purchasing.live.broker import Broker, broker_from_url
+from purchasing.live.brokers import Broker, broker_from_url
 from purchasing.logs import configure_logging
 from purchasing.services import demo, demo_data
 from purchasing.services import simulate as simulation

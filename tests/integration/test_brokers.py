@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from purchasing.live.broker import Broker, PostgresBroker, RedisBroker, broker_from_url
+from purchasing.live.brokers import Broker, PostgresBroker, RedisBroker, broker_from_url
 from tests.helpers.brokers import Heard
 from tests.helpers.servers import POSTGRES_URL, private_redis, shared_redis, throwaway_database
 from tests.helpers.sse import eventually

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from purchasing.cli import main
 from purchasing.live import outbox
-from purchasing.live.broker import broker_from_url
+from purchasing.live.brokers import broker_from_url
 from purchasing.services.demo_data import MAIN
 from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
 from tests.helpers.brokers import Heard

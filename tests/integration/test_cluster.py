@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from purchasing import db
-from purchasing.live.broker import PostgresBroker
+from purchasing.live.brokers import PostgresBroker
 from purchasing.tables import Purchase
 from tests.helpers.app import Clerk
 from tests.helpers.demo import a_purchase, move

@@ -22,7 +22,7 @@ from typing import Any
 from purchasing import metrics
 from purchasing.domain.statuses import Kind
 from purchasing.live import outbox
-from purchasing.live.broker import Broker
+from purchasing.live.brokers import Broker
 from purchasing.live.events import Event, Wording, from_row, resync_frame
 from purchasing.live.fanout import Fanout, Grant
 from purchasing.live.reader import LAG_TIMEOUT_S, OutboxReader

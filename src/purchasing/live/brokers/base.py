@@ -1,12 +1,6 @@
-"""Wake-ups between processes. The outbox holds the events; a broker only says "new events up to N".
-
-`memory://` (the default) crosses no process: a local commit wakes the local reader directly.
-`redis://host:port/db` uses Redis pub/sub; `postgres://...` uses PostgreSQL LISTEN/NOTIFY.
-
-A lost wake-up loses nothing, because every reader also catches up from the outbox on a timer. When
-the broker is unreachable that is logged once, the readers go on catching up on the timer, and the
-broker reconnects by itself, logging when it is back.
-"""
+"""What every broker does: the in-process default (`Broker`), and for brokers that cross processes
+(`NetworkBroker`) one listening connection kept up with back-off, announcements sent from a task
+of their own, and the outage logged once and its end logged when it comes."""
 
 from __future__ import annotations
 
@@ -18,11 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
-
-import asyncpg
-import redis.asyncio as redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 log = logging.getLogger("purchasing.broker")
 CHANNEL = "purchasing_outbox"
@@ -155,7 +144,7 @@ class NetworkBroker(Broker):
                 "broker %s unreachable (%s); catching up from the outbox on the timer until it "
                 "returns",
                 where(self.url),
-                _describe(error),
+                describe(error),
             )
 
     def _heard(self, payload: Any) -> None:
@@ -181,7 +170,7 @@ class NetworkBroker(Broker):
                         "catch up on their timer",
                         self._pending,
                         where(self.url),
-                        _describe(error),
+                        describe(error),
                     )
                 self._announce_failing = True
                 await self._reset_publisher()
@@ -205,115 +194,5 @@ class NetworkBroker(Broker):
         return None
 
 
-class RedisBroker(NetworkBroker):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self._publisher = self._client()
-
-    def _client(self) -> redis.Redis:
-        return redis.Redis.from_url(
-            self.url,
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
-            socket_timeout=CONNECT_TIMEOUT_S,
-            health_check_interval=int(KEEPALIVE_S),
-        )
-
-    async def _listen(self, subscribed: Callable[[], None]) -> None:
-        # No silent retries: a lost connection must surface here, to be logged and caught up on.
-        client = redis.Redis.from_url(
-            self.url, socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0)
-        )
-        pubsub = client.pubsub()
-        try:
-            await pubsub.subscribe(CHANNEL)
-            heard_at = time.monotonic()
-            while True:
-                message = await pubsub.get_message(timeout=KEEPALIVE_S)
-                if message is not None:
-                    heard_at = time.monotonic()
-                    if message["type"] == "subscribe":
-                        subscribed()
-                    elif message["type"] == "message":
-                        self._heard(message["data"])
-                elif time.monotonic() - heard_at > 2 * KEEPALIVE_S:
-                    raise ConnectionError("Redis stopped answering pings")
-                else:
-                    await pubsub.ping()  # its pong counts as hearing from Redis
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception):
-                await client.aclose()
-
-    async def _publish(self, event_id: int) -> None:
-        await self._publisher.publish(CHANNEL, event_id)
-
-    async def _close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._publisher.aclose()
-
-
-class PostgresBroker(NetworkBroker):
-    """LISTEN on a connection of its own (named `purchasing-broker` in pg_stat_activity)."""
-
-    APPLICATION_NAME = "purchasing-broker"
-
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self._publisher: asyncpg.Connection[Any] | None = None
-
-    async def _connect(self) -> asyncpg.Connection[Any]:
-        return await asyncpg.connect(
-            self.url,
-            timeout=CONNECT_TIMEOUT_S,
-            server_settings={"application_name": self.APPLICATION_NAME},
-        )
-
-    async def _listen(self, subscribed: Callable[[], None]) -> None:
-        connection = await self._connect()
-        lost = asyncio.Event()
-        connection.add_termination_listener(lambda _: lost.set())
-        try:
-            await connection.add_listener(CHANNEL, lambda *args: self._heard(args[-1]))
-            subscribed()
-            while not lost.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), KEEPALIVE_S)
-                if not lost.is_set():
-                    await connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_S)
-            raise ConnectionError("the LISTEN connection was closed")
-        finally:
-            if not connection.is_closed():
-                connection.terminate()
-
-    async def _publish(self, event_id: int) -> None:
-        if self._publisher is None or self._publisher.is_closed():
-            self._publisher = await self._connect()
-        await self._publisher.execute(
-            "SELECT pg_notify($1, $2)", CHANNEL, str(event_id), timeout=CONNECT_TIMEOUT_S
-        )
-
-    async def _reset_publisher(self) -> None:
-        if self._publisher is not None:
-            self._publisher.terminate()
-            self._publisher = None
-
-    async def _close(self) -> None:
-        await self._reset_publisher()
-
-
-def _describe(error: BaseException) -> str:
+def describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
-
-
-def broker_from_url(url: str) -> Broker:
-    scheme = urlsplit(url).scheme
-    if scheme == "memory":
-        return Broker(url)
-    if scheme in {"redis", "rediss"}:
-        return RedisBroker(url)
-    if scheme in {"postgres", "postgresql"}:
-        return PostgresBroker(url)
-    raise ValueError(
-        f"BROKER_URL must start with memory://, redis:// or postgres://, not {scheme!r}"
-    )
