@@ -54,7 +54,7 @@ TAB_CLOCK = """(() => {
   }, true);
   // The event's own timeStamp: when it reached this tab (from the stream, in the tab holding
   // it, or relayed by that tab), even though htmx's listener runs, and sends the table GET,
-  // before this one. Capturing on the document sees the event live-share.js fires on <body>.
+  // before this one. Capturing on the document sees the event tab-sharing.js fires on <body>.
   document.addEventListener("live:supply_purchase_status_changed", (event) => {
     if (bench.eventAt === null) bench.eventAt = performance.timeOrigin + event.timeStamp;
   }, true);
@@ -405,7 +405,7 @@ def build(mode: Mode, runs: list[dict[str, Any]]) -> Outcome:
         "refreshes because the event comes from another tab: SSE event -> GET of the table "
         f"fragment ({' / '.join(sorted({str(r['rows_on_page']) for r in runs}))} rows) -> swap. "
         f"The tabs share one stream, held by tab {' / '.join(held)} (per run); the other gets "
-        "each event relayed over a BroadcastChannel (static/live-share.js).",
+        "each event relayed over a BroadcastChannel (static/js/tab-sharing.js).",
         f"p50/p99/max per run ({len(runs)} runs of {mode.tab_clicks} counted clicks after "
         f"{mode.tab_warmup_clicks} warm-up ones), then median [min-max] over runs; pooled: over "
         "every counted click of every run. With fewer than 100 clicks a p99 is the largest. "

@@ -1,4 +1,4 @@
-"""Each state of the connection indicator, with the labels live-share.js gives them."""
+"""Each state of the connection indicator, with the labels js/tab-sharing.js gives them."""
 
 from typing import Any
 

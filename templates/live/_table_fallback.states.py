@@ -1,4 +1,5 @@
-"""The 'Reload table' fallback: hidden as pages hold it, and shown with each reason app.js gives."""
+"""The 'Reload table' fallback: hidden as pages hold it, and shown with each reason
+js/live-table.js gives."""
 
 from typing import Any
 

@@ -1,5 +1,5 @@
 """A toast of each priority (from the event's own priority rule), a new purchase, and the empty
-copy the layout holds for app.js to fill."""
+copy the layout holds for js/toasts.js to fill."""
 
 from typing import Any
 
@@ -13,5 +13,5 @@ STATES: dict[str, dict[str, Any]] = {
     "low: completed": {"toast": toast(Status.COMPLETED, Status.ARRIVED)},
     "normal: confirmed": {"toast": toast(Status.CONFIRMED, Status.PENDING, Kind.FEED)},
     "normal: a new purchase": {"toast": toast(Status.DRAFT, None, Kind.LIVESTOCK)},
-    "empty (the copy app.js fills)": {"toast": None},
+    "empty (the copy js/toasts.js fills)": {"toast": None},
 }

@@ -61,7 +61,8 @@ def event_data(
 def toast(
     new: Status, old: Status | None = Status.IN_TRANSIT, kind: Kind = Kind.SUPPLY
 ) -> dict[str, str]:
-    """A toast as app.js fills it from the event: priority, title, message, who and when."""
+    """A toast as static/js/toasts.js fills it from the event: priority, title, message, who and
+    when."""
     data = event_data(new, old, kind)
     return {
         "priority": data["priority"],

@@ -99,7 +99,7 @@ class EventStream:
 
 async def _refuse(send: Send, refusal: TooManyStreams) -> None:
     """429 with the reason as text: an EventSource cannot read it, so the page asks again with
-    `fetch` to show it (static/live-share.js)."""
+    `fetch` to show it (static/js/tab-sharing.js)."""
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": 429,

@@ -3,8 +3,8 @@ every open page over its event stream.
 
 A watcher task forgets the cached table renders, then writes one `dev_reload` frame to every open
 stream naming the changed files. A page then reloads, or re-fetches its live fragments when every
-changed file is a template those fragments render (static/app.js). Without DEBUG none of this
-exists: no task, no frame, no marker in the page.
+changed file is a template those fragments render (static/js/live-table.js). Without DEBUG none of
+this exists: no task, no frame, no marker in the page.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ log = logging.getLogger("purchasing.dev_reload")
 EVENT = "dev_reload"
 TASK_NAME = "dev-reload"
 TEMPLATES = "templates"
-# The templates the pages re-fetch on `reload-table` (static/app.js): the index page's table and
-# the monitor's panel. A change within what they render shows without reloading the page.
+# The templates the pages re-fetch on `reload-table` (static/js/live-table.js): the index page's
+# table and the monitor's panel. A change within what they render shows without reloading the page.
 LIVE_ROOTS = ("purchases/_table.html.j2", "admin/_monitor_panel.html.j2")
 
 

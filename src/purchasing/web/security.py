@@ -6,7 +6,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 # No inline scripts or styles anywhere: htmx is configured with includeIndicatorStyles and
-# allowEval off, and every behaviour lives in static/app.js.
+# allowEval off, and every behaviour lives in static/js/.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

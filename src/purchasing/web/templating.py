@@ -10,6 +10,7 @@ from purchasing.domain import money
 from purchasing.domain.permissions import MONITORS, Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
+from purchasing.live.events import RESYNC
 from purchasing.settings import PROJECT_ROOT
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -57,6 +58,8 @@ def jinja_environment(
         Action=Action,
         can=can,
         kinds=list(Kind),
+        # The typed events of the stream, which the page's scripts listen for.
+        stream_events=[*(kind.event_type for kind in Kind), RESYNC],
         monitors=MONITORS,
         htmx_config=HTMX_CONFIG,
         dev_reload=dev_reload,

@@ -10,28 +10,22 @@
 //
 // Every tab, the holder included, hands events to its page as `live:<type>` events on <body>,
 // in order and each once (detail: {type, id, data}), and the connection state as `live:state`
-// (detail: {state, label}). htmx triggers and app.js listen to those.
+// (detail: {state, label}). htmx triggers and the other modules listen to those.
 //
 // Without Web Locks or BroadcastChannel (an old browser, or a page served over plain HTTP from
 // another host than localhost, which is not a secure context) every tab holds its own stream.
-(function () {
-  "use strict";
+//
+// The connection indicator in the top bar shows the stream's state.
+import { body, renderedThrough, streamEvents, streamUrl, tabId } from "./page.js";
 
-  var body = document.body;
-  if (!body.dataset.liveStream) return;
+if (streamUrl) share();
 
-  var EVENT_TYPES = [
-    "supply_purchase_status_changed",
-    "feed_purchase_status_changed",
-    "livestock_purchase_status_changed",
-    "resync",
-  ];
+function share() {
   var DEV_RELOAD = body.dataset.devReload !== undefined; // DEBUG: also `dev_reload`, relayed as is
   var BACKLOG_SIZE = 200; // events every tab keeps for tabs that open after them
   var PING_EVERY_MS = 1000; // a waiting tab asks after the holder when it has not heard from it
   var TAKEOVER_AFTER_MS = 2000; // an unanswered ask this old means the holder is stuck
 
-  var tab = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
   var lockName = "purchasing-live:" + body.dataset.liveUser;
   var sharing = !!(navigator.locks && navigator.locks.request && window.BroadcastChannel);
   var channel = null;
@@ -39,7 +33,7 @@
   var takeOverAfter = TAKEOVER_AFTER_MS + Math.random() * 1000;
 
   // --- What this page has seen: events with ids in (floor, lastId], the newest kept. ---
-  var lastId = Number(body.dataset.liveCursor) || 0;
+  var lastId = renderedThrough;
   var floor = lastId;
   var backlog = [];
   var state = { state: "reconnecting", label: "Connecting…" };
@@ -69,7 +63,16 @@
   function setState(next) {
     state = next;
     announce("live:state", state);
+    showState(state);
   }
+
+  function showState(shown) {
+    var indicator = document.querySelector("[data-testid=connection-status]");
+    if (!indicator) return;
+    indicator.dataset.state = shown.state;
+    indicator.querySelector(".connection-label").textContent = shown.label;
+  }
+  window.addEventListener("offline", function () { showState({ state: "offline", label: "Offline" }); });
 
   // --- Holding the stream. ---
   var holding = false;
@@ -82,7 +85,7 @@
     var target = new URL(url, window.location.href);
     target.searchParams.set("after", String(lastId));
     source = new EventSource(target.toString(), { withCredentials: true });
-    EVENT_TYPES.forEach(function (type) { source.addEventListener(type, fromStream); });
+    streamEvents.forEach(function (type) { source.addEventListener(type, fromStream); });
     if (DEV_RELOAD) source.addEventListener("dev_reload", devReload);
     return source;
   };
@@ -118,7 +121,7 @@
     streamElement = document.createElement("div");
     streamElement.hidden = true;
     streamElement.setAttribute("hx-ext", "sse");
-    streamElement.setAttribute("sse-connect", body.dataset.liveStream);
+    streamElement.setAttribute("sse-connect", streamUrl);
     body.appendChild(streamElement);
     htmx.process(streamElement);
   }
@@ -154,7 +157,7 @@
   function askWhyClosed() {
     if (asking || pausedUntil) return;
     var question = (asking = new AbortController());
-    fetch(body.dataset.liveStream, { headers: { Accept: "text/event-stream" }, signal: question.signal })
+    fetch(streamUrl, { headers: { Accept: "text/event-stream" }, signal: question.signal })
       .then(function (response) {
         var opened = source && source.readyState === EventSource.OPEN;
         if (response.status !== 429 || opened) return question.abort();
@@ -184,7 +187,7 @@
   // --- Sharing it. ---
   function post(note) {
     if (!channel) return;
-    note.from = tab;
+    note.from = tabId;
     channel.postMessage(note);
   }
 
@@ -207,7 +210,7 @@
       return;
     }
     // Other waiting tabs' questions, and answers meant for another tab, are not the holder's.
-    if (note.kind === "hello" || note.kind === "ping" || (note.to && note.to !== tab)) return;
+    if (note.kind === "hello" || note.kind === "ping" || (note.to && note.to !== tabId)) return;
     heardAt = Date.now();
     if (note.kind === "event") {
       if (welcomed) deliver(note.message);
@@ -285,4 +288,4 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
-})();
+}

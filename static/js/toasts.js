@@ -1,0 +1,32 @@
+// A toast for each change of this index page's kind made elsewhere (other pages show none), at
+// most three on screen. Its markup is templates/live/_toast.html.j2, held empty in a <template>
+// by the layout.
+import { body, ownEcho, parse } from "./page.js";
+
+const MAX_TOASTS = 3;
+const TOAST_LIFETIME_MS = 10000;
+const clock = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" });
+
+function showToast(data) {
+  const box = document.getElementById("toasts");
+  const toast = document.getElementById("toast-template").content.firstElementChild.cloneNode(true);
+  toast.className = "toast toast-" + data.priority;
+  toast.dataset.eventId = String(data.id);
+  toast.querySelector(".toast-title").textContent = data.title;
+  toast.querySelector(".toast-message").textContent = data.message;
+  const when = clock.format(new Date(data.changed_at)) + " WIB";
+  toast.querySelector(".toast-meta").textContent = data.changed_by.name + " · " + when;
+  toast.querySelector(".toast-close").addEventListener("click", function () { toast.remove(); });
+  box.appendChild(toast);
+  while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+  box.dataset.shown = String(Number(box.dataset.shown) + 1);
+  window.setTimeout(function () { toast.remove(); }, TOAST_LIFETIME_MS);
+}
+
+const table = document.getElementById("live-table");
+if (body.dataset.liveStream && table) {
+  body.addEventListener("live:" + table.dataset.liveEvent, function (event) {
+    const data = parse(event.detail.data);
+    if (data && !ownEcho(data)) showToast(data);
+  });
+}
