@@ -25,6 +25,9 @@ from purchasing.tables import ALL_TABLES
 os.environ.setdefault("PICCOLO_CONF", "purchasing.piccolo_conf")
 
 SQLITE_BUSY_TIMEOUT_S = 30
+# The one piece of state shared by every app in a process, by design: Piccolo binds each table
+# class to an engine (`Table._meta.db`), so a process talks to one database. Everything else an app
+# holds (its hub, its `Changes`, its stores) lives on the app (`app.state`).
 _engine: Engine[Any] | None = None
 
 
