@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test browser proxy lint types unit integration e2e gallery-shots clean bench bench-quick
+.PHONY: run test install install-test browser proxy lint types unit integration e2e flake-check gallery-shots clean bench bench-quick
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,11 +43,16 @@ types: install-test
 unit: install-test
 	$(BIN)/pytest tests/unit
 
+# Each tier ends by naming its 15 slowest tests.
 integration: install-test
-	$(BIN)/pytest tests/integration -n 2
+	$(BIN)/pytest tests/integration -n 2 --durations=15
 
 e2e: browser proxy
-	$(BIN)/pytest e2e
+	$(BIN)/pytest e2e --durations=15
+
+# The e2e suite 5 times over; names every test that failed in any run (e2e/flake_check.py).
+flake-check: browser proxy
+	$(BIN)/python -m e2e.flake_check 5
 
 # Every gallery page (templates/README.md) at a desktop and a narrow width, into var/gallery/.
 gallery-shots: browser

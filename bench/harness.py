@@ -19,7 +19,7 @@ from bench.databases import PostgresDatabase, Purchase
 from bench.driver import LoadGenerator
 from bench.httpclient import Login, login
 from bench.report import Outcome
-from bench.servers import Processes, ServerProcess
+from bench.servers import BenchServer, Processes
 
 USERNAME, PASSWORD = "supervisor", "supervisor-demo"
 
@@ -36,7 +36,7 @@ def say(message: str) -> None:
 class App:
     """One running `purchasing serve` with a logged-in session."""
 
-    server: ServerProcess
+    server: BenchServer
     login: Login
     database: str  # "sqlite" or "postgres"
     read_purchases: Callable[[], Awaitable[list[Purchase]]]
@@ -152,13 +152,13 @@ class Harness:
             for (server, reader), session in zip(apps_and_readers, logins, strict=True)
         ]
 
-    async def start_floor_and_peer(self) -> tuple[ServerProcess, ServerProcess]:
+    async def start_floor_and_peer(self) -> tuple[BenchServer, BenchServer]:
         floor = self.processes.floor(self._name("floor"))
         peer = self.processes.peer(self._name("peer"))
         await asyncio.gather(floor.wait_healthy(), peer.wait_healthy())
         return floor, peer
 
-    def stop(self, servers: Sequence[ServerProcess | App]) -> None:
+    def stop(self, servers: Sequence[BenchServer | App]) -> None:
         self.processes.stop([s.server if isinstance(s, App) else s for s in servers])
 
 

@@ -1,8 +1,9 @@
 """Starting and stopping the processes under test: the app, the floor and the peer.
 
-Every process is started with its open-files limit raised to the hard limit, writes its output
-to a log file in the bench's temporary directory, and is stopped with SIGTERM (SIGKILL after
-10 s). `Processes` remembers all of them so that a failure or Ctrl-C still stops every one."""
+Every process (a `BenchServer`, on tests/helpers/process.py) is started with its open-files
+limit raised to the hard limit, writes its output to a log file in the bench's temporary
+directory, and is stopped with SIGTERM (SIGKILL after 10 s). `Processes` remembers all of them so
+that a failure or Ctrl-C still stops every one."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ from typing import Any
 
 from bench.httpclient import Connection
 from bench.procstat import child_setup
+from tests.helpers.process import ServerProcess
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parents[1]
-STOP_TIMEOUT_S = 10
 START_TIMEOUT_S = 60
 # Settings of the app that must keep their defaults in the bench, whatever the shell has set.
 APP_SETTINGS = (
@@ -109,33 +110,9 @@ def app_env(var_dir: Path, database_url: str, **settings: str) -> dict[str, str]
     return env
 
 
-@dataclass
-class ServerProcess:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, lines: int = 20) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT_S)
+class BenchServer(ServerProcess):
+    """A process under test (tests/helpers/process.py), with the bench's own questions to it,
+    asked through the bench's HTTP client."""
 
     async def get_json(self, path: str = "/health", timeout_s: float = 10) -> dict[str, Any]:
         connection = Connection(self.port, timeout_s=timeout_s)
@@ -179,43 +156,38 @@ class Processes:
     """Every process the bench started, so that all of them are stopped however it ends."""
 
     log_dir: Path
-    started: list[ServerProcess] = field(default_factory=list)
+    started: list[BenchServer] = field(default_factory=list)
     ports: Ports = field(default_factory=Ports)
 
-    def spawn(self, name: str, args: list[str], env: dict[str, str], port: int) -> ServerProcess:
-        log_path = self.log_dir / f"{name}.log"
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
-                [PYTHON, *args],
-                env=env,
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=child_setup,
-                start_new_session=True,  # Ctrl-C reaches the bench only, which stops this in order
-            )
-        server = ServerProcess(name, port, process, log_path)
+    def spawn(self, name: str, args: list[str], env: dict[str, str], port: int) -> BenchServer:
+        server = BenchServer(name, port, self.log_dir / f"{name}.log")
+        server.spawn(
+            [PYTHON, *args],
+            env,
+            cwd=ROOT,
+            preexec_fn=child_setup,
+            start_new_session=True,  # Ctrl-C reaches the bench only, which stops this in order
+        )
         self.started.append(server)
         return server
 
-    def app(self, name: str, var_dir: Path, database_url: str, **settings: str) -> ServerProcess:
+    def app(self, name: str, var_dir: Path, database_url: str, **settings: str) -> BenchServer:
         port = self.ports.take()
         args = ["-m", "purchasing", "serve", "--port", str(port)]
         return self.spawn(name, args, app_env(var_dir, database_url, **settings), port)
 
-    def floor(self, name: str = "floor") -> ServerProcess:
+    def floor(self, name: str = "floor") -> BenchServer:
         port = self.ports.take()
         return self.spawn(name, ["-m", "bench.floor", "--port", str(port)], bench_env(), port)
 
-    def peer(self, name: str = "peer") -> ServerProcess:
+    def peer(self, name: str = "peer") -> BenchServer:
         port = self.ports.take()
         return self.spawn(name, ["-m", "bench.peer", "--port", str(port)], bench_env(), port)
 
-    def stop(self, servers: list[ServerProcess]) -> None:
+    def stop(self, servers: list[BenchServer]) -> None:
         """SIGTERM to each at once, then wait for each (SIGKILL after 10 s)."""
         for server in servers:
-            if server.alive():
+            if server.alive() and server.process is not None:
                 server.process.terminate()
         for server in servers:
             server.stop()

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Error as PlaywrightError
 
 from e2e.pages import BROWSER_PROBLEMS, CHROMIUM_FLAGS, system_chromium
 from tests.helpers.report import COALESCED, LATENCIES, TEST_REPORT
@@ -39,18 +45,68 @@ def no_browser_problems() -> Iterator[None]:
     assert BROWSER_PROBLEMS == []
 
 
+# A failing test's traces (open with `playwright show-trace`), screenshots and server logs.
+ARTIFACTS = Path("var/test-artifacts")
+KEPT: list[Path] = []
+CONTEXTS = pytest.StashKey[list[BrowserContext]]()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Attach the server's output to a failing test's report."""
+    """Attach the server's output to a failing test's report, and keep its artifacts while its
+    pages are still open."""
     outcome = yield
     report = outcome.get_result()
-    funcargs = item.funcargs if hasattr(item, "funcargs") and report.failed else {}
-    for server in funcargs.values():  # the shared server, or a module's own
-        if isinstance(server, LiveServer):
-            report.sections.append((f"live server log ({server.url})", server.log()[-20000:]))
+    if not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    servers = [value for value in funcargs.values() if isinstance(value, LiveServer)]
+    for server in servers:  # the shared server, or a module's own
+        report.sections.append((f"live server log ({server.url})", server.log()[-20000:]))
+    if report.when == "call":
+        keep_artifacts(item, servers)
+
+
+def keep_artifacts(item: pytest.Item, servers: list[LiveServer]) -> None:
+    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", item.nodeid).strip("-")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    KEPT.append(folder)
+    for server in servers:
+        (folder / f"server-{server.port}.log").write_text(server.log())
+    for n, context in enumerate(item.stash.get(CONTEXTS, []), 1):
+        try:
+            for m, page in enumerate(context.pages, 1):
+                page.screenshot(path=folder / f"context{n}-page{m}.png", full_page=True)
+            context.tracing.stop(path=folder / f"context{n}-trace.zip")
+        except PlaywrightError:
+            pass  # the test closed this context: its trace went with it
+
+
+@pytest.fixture(autouse=True)
+def traced_contexts(
+    request: pytest.FixtureRequest, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Trace every browser context the test opens, for `keep_artifacts` should it fail."""
+    contexts = request.node.stash[CONTEXTS] = []
+    open_context = browser.new_context
+
+    def traced(*args: Any, **kwargs: Any) -> BrowserContext:
+        context = open_context(*args, **kwargs)
+        context.tracing.start(snapshots=True, sources=True)
+        contexts.append(context)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", traced)
+    yield
+    for context in contexts:
+        with contextlib.suppress(PlaywrightError):  # closed by the test, or its trace kept
+            context.tracing.stop()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for folder in KEPT:
+        terminalreporter.write_line(f"kept for the failed test: {folder}/")
     for line in TEST_REPORT:
         terminalreporter.write_line(line)
     for kind, events, refreshes in COALESCED:

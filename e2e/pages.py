@@ -19,7 +19,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.helpers.servers import ServerProcess
+from tests.helpers.servers import AppServer
 
 # Content-Security-Policy refusals, script errors and alert() calls seen by any page, per test.
 BROWSER_PROBLEMS: list[str] = []
@@ -222,7 +222,7 @@ def watch(page: Page, kind: str, query: str) -> IndexPage:
     return index
 
 
-def open_streams(server: ServerProcess, expected: int) -> None:
+def open_streams(server: AppServer, expected: int) -> None:
     """Wait until the server holds `expected` event streams (closed tabs end theirs a moment
     after the browser drops them)."""
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.pages import open_as, watch
 from purchasing.services.demo_data import MAIN
-from tests.helpers.servers import ServerProcess, postgres_and_redis, run_async
+from tests.helpers.servers import AppServer, postgres_and_redis, run_async
 
 FIRST_PAGE = "?per_page=50&sort=invoice&dir=asc"
 
@@ -21,8 +21,8 @@ class Cluster:
     def __init__(self, directory: Path, database_url: str, broker_url: str) -> None:
         env = {"DATABASE_URL": database_url, "BROKER_URL": broker_url}
         self.database_url = database_url
-        self.a = ServerProcess(directory, env, "a")
-        self.b = ServerProcess(directory, env, "b")
+        self.a = AppServer(directory, env, "a")
+        self.b = AppServer(directory, env, "b")
 
     def drafts(self, count: int) -> list[str]:
         """Draft supply invoices of the main company on the first page of FIRST_PAGE."""

@@ -11,7 +11,6 @@ import re
 import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -28,8 +27,9 @@ from playwright.sync_api import Browser, Playwright, expect
 
 from e2e.pages import CHROMIUM_FLAGS, IndexPage, LoginPage, system_chromium, until
 from purchasing.services.demo_data import MAIN
+from tests.helpers.process import ServerProcess
 from tests.helpers.report import TEST_REPORT
-from tests.helpers.servers import ServerProcess, free_port, missing, postgres_and_redis, run_async
+from tests.helpers.servers import AppServer, free_port, missing, postgres_and_redis, run_async
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 TABS = 10
@@ -63,16 +63,16 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
-class Proxy:
+class Proxy(ServerProcess):
     """nginx running a verbatim copy of deploy/nginx.conf, with the site's own parts (the
-    instances, the address, the certificate) written beside it."""
+    instances, the address, the certificate) written beside it; its error log is the log."""
 
     def __init__(self, directory: Path, upstreams: list[int]) -> None:
+        super().__init__("nginx", free_port(), directory / "error.log")
         self.binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
         if self.binary is None:
             missing("nginx (make test installs Debian's package)", "not found")
         self.directory = directory
-        self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         authority = trustme.CA()
         certificate = authority.issue_cert("127.0.0.1")
@@ -98,32 +98,21 @@ class Proxy:
         (site / "upstreams.conf").write_text("\n".join(lines) + "\n")
         (site / "listen.conf").write_text(f"listen 127.0.0.1:{self.port} ssl http2;\n")
         (site / "tls.conf").write_text(f"ssl_certificate {pem};\nssl_certificate_key {pem};\n")
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         assert self.binary is not None
         command = [self.binary, "-p", str(self.directory), "-c", str(self.directory / "nginx.conf")]
-        command += ["-e", str(self.directory / "error.log")]
+        command += ["-e", str(self.log_path)]
         command += ["-g", f"daemon off; pid {self.directory / 'nginx.pid'};"]
-        self.process = subprocess.Popen(command, stderr=subprocess.STDOUT)
+        self.spawn(command)
 
         def answers() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
+            if not self.alive():
                 raise RuntimeError(f"nginx exited:\n{self.log()}")
             with socket.socket() as probe:
                 return probe.connect_ex(("127.0.0.1", self.port)) == 0
 
         until(answers, "nginx listening")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-    def log(self) -> str:
-        path = self.directory / "error.log"
-        return path.read_text(errors="replace") if path.exists() else ""
 
 
 class Site:
@@ -138,7 +127,7 @@ class Site:
             "TRUSTED_PROXIES": "127.0.0.1",
         }
         self.database_url = database_url
-        self.instances = [ServerProcess(directory, env, name) for name in ("a", "b")]
+        self.instances = [AppServer(directory, env, name) for name in ("a", "b")]
         (directory / "nginx").mkdir()
         self.proxy = Proxy(directory / "nginx", [instance.port for instance in self.instances])
 
@@ -248,7 +237,7 @@ class Clerk(threading.Thread):
         assert self.failure is None, self.failure
 
 
-def restart(instance: ServerProcess, clerk: Clerk) -> None:
+def restart(instance: AppServer, clerk: Clerk) -> None:
     """SIGTERM, as a process manager stops it for an upgrade, then start it again, and wait
     until the proxy sends it changes again before going on (the next restart stops the other)."""
     instance.stop()
@@ -258,7 +247,7 @@ def restart(instance: ServerProcess, clerk: Clerk) -> None:
     clerk.made(3)
 
 
-def status_changes(instance: ServerProcess) -> float:
+def status_changes(instance: AppServer) -> float:
     """Status changes this instance has answered since it started."""
     metrics = httpx.get(f"{instance.url}/metrics", timeout=5).text
     return sum(

@@ -23,7 +23,7 @@ from bench.httpclient import Connection
 from bench.procstat import cpu_seconds, rss_kb
 from bench.report import Table
 from bench.scenarios import Outcome, scenario
-from bench.servers import ServerProcess
+from bench.servers import BenchServer
 from bench.stats import Spread, ratios
 
 SERVERS = ("ours", "floor", "peer")
@@ -39,7 +39,7 @@ SETTLE_S = 0.1
 @dataclass
 class Target:
     name: str
-    server: ServerProcess
+    server: BenchServer
     stream_headers: dict[str, str]
     fire: Callable[[], Awaitable[None]]
     has_tasks: bool
@@ -69,7 +69,7 @@ class StatusChanges:
 class Post:
     """The floor's and the peer's trigger: one POST, answered once the event is on its way."""
 
-    def __init__(self, server: ServerProcess, path: str) -> None:
+    def __init__(self, server: BenchServer, path: str) -> None:
         self.path = path
         self.connection = Connection(server.port)
 
@@ -156,8 +156,8 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
 @dataclass
 class ServerSet:
     app: App
-    floor: ServerProcess
-    peer: ServerProcess
+    floor: BenchServer
+    peer: BenchServer
 
 
 async def start_set(harness: Harness) -> ServerSet:

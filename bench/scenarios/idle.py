@@ -19,7 +19,7 @@ from bench.loadgen import sse_request
 from bench.procstat import cpu_seconds
 from bench.report import Table
 from bench.scenarios import Outcome, scenario
-from bench.servers import ServerProcess
+from bench.servers import BenchServer
 from bench.stats import Spread, ratios
 
 POLL_PATH = "/purchases/supply"  # with HX-Request: the table fragment
@@ -81,7 +81,7 @@ async def windows(harness: Harness, sets: list[dict[str, App]]) -> list[dict[str
     ]
 
 
-def _servers(apps: dict[str, App]) -> list[tuple[str, ServerProcess]]:
+def _servers(apps: dict[str, App]) -> list[tuple[str, BenchServer]]:
     return [(role, app.server) for role, app in apps.items()]
 
 

@@ -27,6 +27,7 @@ import redis
 
 from purchasing import db
 from purchasing.services.demo_data import MAIN
+from tests.helpers.process import ServerProcess
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -161,16 +162,14 @@ def private_redis(workdir: Path) -> Iterator[PrivateRedis]:
 PURCHASING = [sys.executable, "-m", "purchasing"]
 
 
-class ServerProcess:
+class AppServer(ServerProcess):
     """`purchasing serve` in a subprocess of its own, its output in `<name>.log`."""
 
     STARTUP_TIMEOUT_S = 30
 
     def __init__(self, directory: Path, env: dict[str, str], name: str = "server") -> None:
+        super().__init__(name, free_port(), directory / f"{name}.log")
         self.directory = directory
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = directory / f"{name}.log"
         self.env = {
             **os.environ,
             "VAR_DIR": str(directory),
@@ -178,7 +177,6 @@ class ServerProcess:
             "PYTHONUNBUFFERED": "1",
             **env,
         }
-        self.process: subprocess.Popen[bytes] | None = None
         self.verify: ssl.SSLContext | bool = True  # what httpx trusts for an https:// url
 
     def command(self, *args: str) -> None:
@@ -193,16 +191,10 @@ class ServerProcess:
         return [*PURCHASING, "serve", "--port", str(self.port), *serve_args]
 
     def start(self, *serve_args: str) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.serve_command(*serve_args),
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        self.spawn(self.serve_command(*serve_args), self.env)
         deadline = time.monotonic() + self.STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if not self.alive():
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
                 if httpx.get(f"{self.url}/login", timeout=1, verify=self.verify).status_code == 200:
@@ -210,24 +202,6 @@ class ServerProcess:
             except httpx.TransportError:
                 time.sleep(0.1)  # polling for readiness, not waiting for an effect
         raise RuntimeError(f"server did not start in {self.STARTUP_TIMEOUT_S} s:\n{self.log()}")
-
-    def stop(self) -> None:
-        """SIGTERM, as a process manager stops it."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-    def kill(self) -> None:
-        """SIGKILL: the process vanishes without a word, as in a crash."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def health(self) -> dict[str, Any]:
         """GET /health: what this process holds (its open event streams among it)."""
@@ -237,7 +211,7 @@ class ServerProcess:
 
 
 @asynccontextmanager
-async def served(server: ServerProcess, *serve_args: str) -> AsyncIterator[ServerProcess]:
+async def served(server: AppServer, *serve_args: str) -> AsyncIterator[AppServer]:
     """`server` started, and this test's own database engine open beside it; both stopped
     afterwards."""
     server.start(*serve_args)
@@ -250,7 +224,7 @@ async def served(server: ServerProcess, *serve_args: str) -> AsyncIterator[Serve
         await db.stop(engine)
 
 
-class LiveServer(ServerProcess):
+class LiveServer(AppServer):
     """`purchasing serve` in a subprocess, on a migrated and seeded SQLite database of its own."""
 
     def __init__(self, directory: Path) -> None:
@@ -282,7 +256,7 @@ class LiveServer(ServerProcess):
         raise LookupError(f"no untouched draft {kind} purchase left")
 
 
-S = TypeVar("S", bound=ServerProcess)
+S = TypeVar("S", bound=AppServer)
 
 
 def serving(server: S, per_kind: int | None = None) -> Iterator[S]:

@@ -23,8 +23,8 @@ from tests.helpers.demo import a_purchase, move
 from tests.helpers.report import TEST_REPORT
 from tests.helpers.servers import (
     POSTGRES_URL,
+    AppServer,
     PrivateRedis,
-    ServerProcess,
     private_redis,
     throwaway_database,
 )
@@ -39,12 +39,12 @@ CATCH_UP_S = "2"
 class Cluster:
     broker: str
     database_url: str
-    a: ServerProcess
-    b: ServerProcess
+    a: AppServer
+    b: AppServer
     redis: PrivateRedis | None
     stack: AsyncExitStack
 
-    async def clerk(self, server: ServerProcess, username: str) -> Clerk:
+    async def clerk(self, server: AppServer, username: str) -> Clerk:
         client = await self.stack.enter_async_context(httpx.AsyncClient(base_url=server.url))
         clerk = Clerk(client)
         assert (await clerk.login(username)).status_code == 303
@@ -84,7 +84,7 @@ async def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
                 env["BROKER_URL"] = redis.url
                 if request.node.get_closest_marker("sessions_in_redis"):
                     env["STORE_URL"] = redis.url
-            a, b = ServerProcess(tmp_path, env, "a"), ServerProcess(tmp_path, env, "b")
+            a, b = AppServer(tmp_path, env, "a"), AppServer(tmp_path, env, "b")
             a.command("migrate")
             a.command("seed-demo", "--per-kind", "180")  # drafts enough for every change
             for server in (a, b):
@@ -127,7 +127,7 @@ async def change_and_watch(
     return int(frame.id or 0), delay.total_seconds() * 1000
 
 
-def logged(server: ServerProcess, words: str) -> Callable[[], bool]:
+def logged(server: AppServer, words: str) -> Callable[[], bool]:
     return lambda: words in server.log()
 
 

@@ -21,7 +21,7 @@ from purchasing.serving.front import Front
 from purchasing.settings import Settings
 from tests.helpers.app import Clerk
 from tests.helpers.demo import a_purchase, move
-from tests.helpers.servers import ServerProcess, served
+from tests.helpers.servers import AppServer, served
 from tests.helpers.sse import eventually, open_stream, parse
 
 # About 6 MB of frames: more than the kernel lets a socket buffer (4 MB here) and the transport's.
@@ -30,10 +30,8 @@ QUEUE_LIMIT = 2_000  # so the backlog waits instead of turning into a resync
 
 
 @pytest.fixture
-async def server(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]:
-    server = ServerProcess(
-        tmp_path, {"DATABASE_URL": database, "SSE_QUEUE_LIMIT": str(QUEUE_LIMIT)}
-    )
+async def server(tmp_path: Path, database: str) -> AsyncIterator[AppServer]:
+    server = AppServer(tmp_path, {"DATABASE_URL": database, "SSE_QUEUE_LIMIT": str(QUEUE_LIMIT)})
     async with served(server) as running:
         yield running
 
@@ -43,7 +41,7 @@ async def health(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def test_streams_are_written_to_the_connection_and_read_as_sse(
-    server: ServerProcess,
+    server: AppServer,
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         clerk = Clerk(client)
@@ -60,7 +58,7 @@ async def test_streams_are_written_to_the_connection_and_read_as_sse(
 
 
 async def test_a_client_that_stops_reading_gets_every_event_once_it_reads_again(
-    server: ServerProcess,
+    server: AppServer,
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         await Clerk(client).login("supervisor")
@@ -150,7 +148,7 @@ async def read_events(reader: asyncio.StreamReader, until: int) -> list[Any]:
 async def test_with_direct_streams_off_streams_go_through_litestar_and_the_asgi_send(
     tmp_path: Path, database: str
 ) -> None:
-    plain = ServerProcess(tmp_path, {"DATABASE_URL": database, "DIRECT_STREAMS": "0"})
+    plain = AppServer(tmp_path, {"DATABASE_URL": database, "DIRECT_STREAMS": "0"})
     async with served(plain), httpx.AsyncClient(base_url=plain.url) as client:
         clerk = Clerk(client)
         await clerk.login("supervisor")

@@ -26,7 +26,7 @@ from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import a_purchase, move
 from tests.helpers.report import TEST_REPORT
-from tests.helpers.servers import ServerProcess, private_redis, served
+from tests.helpers.servers import AppServer, private_redis, served
 from tests.helpers.sse import Stream, eventually, open_stream
 
 pytestmark = SQLITE_ONLY
@@ -36,9 +36,9 @@ LIMIT_PER_IP = 20  # the default LOGIN_FAILURES_PER_IP
 
 
 @pytest.fixture
-async def server(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]:
+async def server(tmp_path: Path, database: str) -> AsyncIterator[AppServer]:
     """`purchasing serve` with the default settings, on this test's demo database."""
-    async with served(ServerProcess(tmp_path, {"DATABASE_URL": database})) as running:
+    async with served(AppServer(tmp_path, {"DATABASE_URL": database})) as running:
         yield running
 
 
@@ -64,7 +64,7 @@ def p99_ms(times: list[float]) -> str:
 
 
 async def test_a_login_burst_is_evaluated_only_up_to_the_limit_while_streams_stay_live(
-    server: ServerProcess,
+    server: AppServer,
 ) -> None:
     purchase = await a_purchase("supply", "draft")
     async with server_client(server) as viewer_http, server_client(server) as changer_http:
@@ -101,16 +101,16 @@ async def test_a_login_burst_is_evaluated_only_up_to_the_limit_while_streams_sta
     )
 
 
-def server_client(server: ServerProcess) -> httpx.AsyncClient:
+def server_client(server: AppServer) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=server.url, timeout=30)
 
 
-def session_files(server: ServerProcess) -> int:
+def session_files(server: AppServer) -> int:
     folder = server.directory / "sessions"
     return sum(1 for _ in folder.iterdir()) if folder.exists() else 0
 
 
-async def test_junk_session_cookies_create_no_session(server: ServerProcess) -> None:
+async def test_junk_session_cookies_create_no_session(server: AppServer) -> None:
     before = session_files(server)
     started = time.perf_counter()
     statuses = await junk_cookies(server.port, 10_000)
@@ -129,7 +129,7 @@ async def test_junk_session_cookies_create_no_session_in_redis(
 ) -> None:
     with private_redis(tmp_path) as redis_server:
         env = {"DATABASE_URL": database, "STORE_URL": redis_server.url}
-        async with served(ServerProcess(tmp_path, env)) as running:
+        async with served(AppServer(tmp_path, env)) as running:
             statuses = await junk_cookies(running.port, 2_000)
             keys = redis.Redis(port=redis_server.port).keys("purchasing_sessions:*")
             assert sum(statuses.values()) == 2_000

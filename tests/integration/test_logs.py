@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers.app import Clerk
 from tests.helpers.demo import a_purchase, move, user_id
-from tests.helpers.servers import ServerProcess, served
+from tests.helpers.servers import AppServer, served
 from tests.helpers.sse import open_stream
 
 SECRET_KEY = f"log-test-secret-{secrets.token_hex(8)}"
@@ -27,8 +27,8 @@ REQUEST_LOGGERS = {"uvicorn.access", "purchasing.auth", "purchasing.status"}
 
 
 @pytest.fixture
-async def server(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]:
-    process = ServerProcess(
+async def server(tmp_path: Path, database: str) -> AsyncIterator[AppServer]:
+    process = AppServer(
         tmp_path,
         {"DATABASE_URL": database, "SECRET_KEY": SECRET_KEY, "LOG_FORMAT": "json"},
     )
@@ -55,7 +55,7 @@ def access_line(lines: list[dict[str, Any]], response: httpx.Response) -> dict[s
 
 
 async def test_every_request_line_has_its_id_a_status_change_has_its_line_and_no_secret_shows(
-    server: ServerProcess,
+    server: AppServer,
 ) -> None:
     purchase = await a_purchase("supply", "draft")
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:

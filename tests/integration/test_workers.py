@@ -17,7 +17,7 @@ import pytest
 from tests.helpers.app import Clerk
 from tests.helpers.demo import a_purchase, move
 from tests.helpers.scrape import scrape
-from tests.helpers.servers import PURCHASING, ServerProcess, served, shared_redis
+from tests.helpers.servers import PURCHASING, AppServer, served, shared_redis
 from tests.helpers.sse import eventually, open_stream
 
 WORKERS = 3
@@ -38,9 +38,9 @@ def test_several_workers_with_the_in_process_broker_are_refused(tmp_path: Path) 
 
 
 @pytest.fixture
-async def workers(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]:
+async def workers(tmp_path: Path, database: str) -> AsyncIterator[AppServer]:
     """`serve --workers 3` on this test's demo database, the machine's Redis as broker."""
-    server = ServerProcess(
+    server = AppServer(
         tmp_path,
         {"DATABASE_URL": database, "BROKER_URL": shared_redis(), "EVENT_CATCH_UP_S": "2"},
     )
@@ -49,7 +49,7 @@ async def workers(tmp_path: Path, database: str) -> AsyncIterator[ServerProcess]
 
 
 async def test_every_page_hears_every_change_whichever_worker_holds_it(
-    workers: ServerProcess,
+    workers: AppServer,
 ) -> None:
     async with AsyncExitStack() as stack:
         pages = []
@@ -77,7 +77,7 @@ async def test_every_page_hears_every_change_whichever_worker_holds_it(
     assert len(set(started)) == WORKERS
 
 
-async def test_a_killed_worker_leaves_the_metrics_sums(workers: ServerProcess) -> None:
+async def test_a_killed_worker_leaves_the_metrics_sums(workers: AppServer) -> None:
     """A worker killed outright cannot say it is gone; the supervisor says it for it."""
     async with AsyncExitStack() as stack:
         pages = []
@@ -105,14 +105,14 @@ async def test_a_killed_worker_leaves_the_metrics_sums(workers: ServerProcess) -
         await eventually(sums_open_pages, 30)
 
 
-def worker_pids(server: ServerProcess) -> list[int]:
+def worker_pids(server: AppServer) -> list[int]:
     """The workers running now: started, and not reported dead since."""
     log = server.log()
     started = [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log)]
     return [pid for pid in started if f"Child process [{pid}] died" not in log]
 
 
-async def test_sigterm_ends_every_worker_and_its_streams(workers: ServerProcess) -> None:
+async def test_sigterm_ends_every_worker_and_its_streams(workers: AppServer) -> None:
     async with httpx.AsyncClient(base_url=workers.url) as client:
         await Clerk(client).login("supervisor")
         async with open_stream(client) as page:
