@@ -109,27 +109,86 @@ def outermost_middleware(config: AppConfig) -> AppConfig:
     return config
 
 
-def create_app(
-    settings: Settings | None = None, direct_writers: DirectWriters | None = None
-) -> Litestar:
-    """The app for `settings` (from the environment when None). `direct_writers` finds, for a
-    stream, a writer straight to its connection: the served app's (`serving/`), or None."""
-    settings = settings or Settings.from_env()
-    engine = db.use_database(settings.database_url)
-    echo = EchoMarks(settings.secret_key)
-    environment = jinja_environment(
-        settings.templates_dir, auto_reload=settings.debug, dev_reload=settings.debug
-    )
-    environment.globals["new_tab"] = echo.new_tab
-    template_config = TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
-    session_config = sessions.session_config(settings.session_idle_minutes)
-    session_auth = SessionAuth[Actor, ServerSideSessionBackend](
-        retrieve_user_handler=retrieve_actor,
-        session_backend_config=session_config,
-        exclude=["^/static/"],
-    )
-    shared = Shared.of(settings)
-    hub = Hub(
+class Parts:
+    """What one app holds, built from its settings, and started and stopped with it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = db.use_database(settings.database_url)
+        self.echo = EchoMarks(settings.secret_key)
+        self.session_config = sessions.session_config(settings.session_idle_minutes)
+        self.shared = Shared.of(settings)
+        self.hub = _hub(settings)
+        self.changes = Changes()
+        self.changes.on_commit(self.hub.committed)
+        self.actors = ActorCache(settings.stream_recheck_s)
+        self.login_throttle = throttle.LoginThrottle(
+            counts=self.shared.login_counts,
+            per_account=settings.login_failures_per_account,
+            per_ip=settings.login_failures_per_ip,
+            lockout_minutes=settings.login_lockout_minutes,
+        )
+        self.passwords = Passwords(settings.password_threads, settings.password_queue)
+        self.gc_pauses = GcPauses()
+        self.fragments = FragmentCache()
+        self.reloader = dev_reload.watcher(settings, self.hub, self.fragments)  # None unless DEBUG
+        guard = StreamGuard(self.hub, self.shared.sessions, self.actors)
+        self.chores = [
+            Periodic("stream-guard", settings.stream_recheck_s, guard.sweep),
+            Periodic(
+                "sweep-expired",
+                settings.sweep_every_s,
+                lambda: sweep_expired(self.shared.sessions, self.shared.login_counts),
+            ),
+        ]
+
+    async def start(self) -> None:
+        await db.start(self.engine, self.settings.db_pool_size)
+        await self.hub.start()
+        for chore in self.chores:
+            await chore.start()
+        if self.reloader:
+            await self.reloader.start()
+        freeze_startup()
+        self.gc_pauses.install()  # after the freeze: its own full collection is not a pause
+
+    async def stop(self) -> None:
+        if os.environ.get(METRICS_DIR_ENV):  # its live gauges (open streams) leave the sums
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        self.gc_pauses.uninstall()
+        thaw()
+        try:
+            if self.reloader:
+                await self.reloader.stop()
+            for chore in self.chores:
+                await chore.stop()
+            await self.hub.stop()
+            await db.stop(self.engine)
+        finally:
+            self.passwords.close()
+            await self.shared.close()
+
+    def state(self, direct_writers: DirectWriters | None) -> State:
+        """What handlers find on `request.app.state`."""
+        return State(
+            {
+                "settings": self.settings,
+                "hub": self.hub,
+                "changes": self.changes,
+                "login_throttle": self.login_throttle,
+                "passwords": self.passwords,
+                "echo": self.echo,
+                "session_config": self.session_config,
+                "direct_writers": direct_writers,
+                "fragments": self.fragments,
+                "actors": self.actors,
+                "gc_pauses": self.gc_pauses,
+            }
+        )
+
+
+def _hub(settings: Settings) -> Hub:
+    return Hub(
         wording=toasts.wording,
         queue_limit=settings.stream_queue_limit,
         retention=settings.event_retention,
@@ -142,76 +201,49 @@ def create_app(
         streams_per_user=settings.streams_per_user,
         refused_retry_s=settings.streams_retry_after_s,
     )
-    changes = Changes()
-    changes.on_commit(hub.committed)
-    actors = ActorCache(settings.stream_recheck_s)
-    guard = StreamGuard(hub, shared.sessions, actors)
-    login_throttle = throttle.LoginThrottle(
-        counts=shared.login_counts,
-        per_account=settings.login_failures_per_account,
-        per_ip=settings.login_failures_per_ip,
-        lockout_minutes=settings.login_lockout_minutes,
-    )
 
-    passwords = Passwords(settings.password_threads, settings.password_queue)
-    gc_pauses = GcPauses()
-    fragments = FragmentCache()
-    reloader = dev_reload.watcher(settings, hub, fragments)  # None unless DEBUG
-    chores = [
-        Periodic("stream-guard", settings.stream_recheck_s, guard.sweep),
-        Periodic(
-            "sweep-expired",
-            settings.sweep_every_s,
-            lambda: sweep_expired(shared.sessions, shared.login_counts),
+
+def _routes(settings: Settings) -> list[Any]:
+    return [
+        home,
+        AuthController,
+        PurchaseController,
+        PurchaseFormController,
+        events,
+        health,
+        ready,
+        MetricsController,
+        MonitorController,
+        *([GalleryController] if settings.debug else []),  # designers' gallery
+        create_static_files_router(
+            path="/static",
+            directories=[settings.static_dir],
+            name="static",
+            # In DEBUG a reload after an edit asks for the new file instead of a cached one.
+            cache_control=CacheControlHeader(no_cache=True) if settings.debug else None,
         ),
     ]
 
-    async def on_startup() -> None:
-        await db.start(engine, settings.db_pool_size)
-        await hub.start()
-        for chore in chores:
-            await chore.start()
-        if reloader:
-            await reloader.start()
-        freeze_startup()
-        gc_pauses.install()  # after the freeze: its own full collection is not a pause to report
 
-    async def on_shutdown() -> None:
-        if os.environ.get(METRICS_DIR_ENV):  # its live gauges (open streams) leave the sums
-            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
-        gc_pauses.uninstall()
-        thaw()
-        try:
-            if reloader:
-                await reloader.stop()
-            for chore in chores:
-                await chore.stop()
-            await hub.stop()
-            await db.stop(engine)
-        finally:
-            passwords.close()
-            await shared.close()
-
+def create_app(
+    settings: Settings | None = None, direct_writers: DirectWriters | None = None
+) -> Litestar:
+    """The app for `settings` (from the environment when None). `direct_writers` finds, for a
+    stream, a writer straight to its connection: the served app's (`serving/`), or None."""
+    settings = settings or Settings.from_env()
+    parts = Parts(settings)
+    environment = jinja_environment(
+        settings.templates_dir, auto_reload=settings.debug, dev_reload=settings.debug
+    )
+    environment.globals["new_tab"] = parts.echo.new_tab
+    template_config = TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+    session_auth = SessionAuth[Actor, ServerSideSessionBackend](
+        retrieve_user_handler=retrieve_actor,
+        session_backend_config=parts.session_config,
+        exclude=["^/static/"],
+    )
     return Litestar(
-        route_handlers=[
-            home,
-            AuthController,
-            PurchaseController,
-            PurchaseFormController,
-            events,
-            health,
-            ready,
-            MetricsController,
-            MonitorController,
-            *([GalleryController] if settings.debug else []),  # designers' gallery
-            create_static_files_router(
-                path="/static",
-                directories=[settings.static_dir],
-                name="static",
-                # In DEBUG a reload after an edit asks for the new file instead of a cached one.
-                cache_control=CacheControlHeader(no_cache=True) if settings.debug else None,
-            ),
-        ],
+        route_handlers=_routes(settings),
         request_class=HTMXRequest,
         template_config=template_config,
         csrf_config=CSRFConfig(
@@ -222,7 +254,7 @@ def create_app(
         logging_config=None,  # not Litestar's: it would replace logs.py's handler on the root
         openapi_config=None,
         plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=template_config))],
-        stores={sessions.STORE: shared.sessions},
+        stores={sessions.STORE: parts.shared.sessions},
         exception_handlers={
             NotFound: errors.not_found,
             ValidationFailed: errors.bad_request,
@@ -230,22 +262,8 @@ def create_app(
             HTTPException: errors.http_error,
             Exception: errors.unexpected,
         },
-        on_startup=[on_startup],
-        on_shutdown=[on_shutdown],
-        state=State(
-            {
-                "settings": settings,
-                "hub": hub,
-                "changes": changes,
-                "login_throttle": login_throttle,
-                "passwords": passwords,
-                "echo": echo,
-                "session_config": session_config,
-                "direct_writers": direct_writers,
-                "fragments": fragments,
-                "actors": actors,
-                "gc_pauses": gc_pauses,
-            }
-        ),
+        on_startup=[parts.start],
+        on_shutdown=[parts.stop],
+        state=parts.state(direct_writers),
         debug=settings.debug,
     )

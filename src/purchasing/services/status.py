@@ -151,21 +151,7 @@ async def _change(
                 return _result(kind, row, new_status, new_status, row["version"], now, actor, None)
             raise StaleVersion(current, row["version"])
         check_move(kind, current, new_status, actor.role, notes)
-        updated = (
-            await Purchase.update(
-                {
-                    Purchase.status: new_status.value,
-                    Purchase.version: Purchase.version + 1,
-                    Purchase.updated_by: actor.id,
-                    Purchase.updated_at: now,
-                }
-            )
-            .where((Purchase.id == purchase_id) & (Purchase.version == expected_version))
-            .returning(Purchase.version)
-        )
-        if not updated:
-            raise StaleVersion(current, expected_version + 1)
-        version = int(updated[0]["version"])
+        version = await _record_move(attempt, current, expected_version, now)
         await StatusHistory(
             purchase=purchase_id,
             from_status=current.value,
@@ -190,6 +176,28 @@ async def _change(
             )
         )
     return _result(kind, row, current, new_status, version, now, actor, change.event_ids[0])
+
+
+async def _record_move(
+    attempt: Attempt, current: Status, expected_version: int, now: datetime
+) -> int:
+    """Move the purchase to `attempt.to_status`, if it is still at `expected_version`; its new
+    version."""
+    updated = (
+        await Purchase.update(
+            {
+                Purchase.status: attempt.to_status.value,
+                Purchase.version: Purchase.version + 1,
+                Purchase.updated_by: attempt.actor.id,
+                Purchase.updated_at: now,
+            }
+        )
+        .where((Purchase.id == attempt.purchase_id) & (Purchase.version == expected_version))
+        .returning(Purchase.version)
+    )
+    if not updated:
+        raise StaleVersion(current, expected_version + 1)
+    return int(updated[0]["version"])
 
 
 async def _is_retry(
