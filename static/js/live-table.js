@@ -99,48 +99,53 @@ function ownMoves() {
   });
 }
 
-// A refresh must not throw away a move the clerk is choosing or a note being typed. The choice
-// survives when its row did not change; a changed row says so instead.
-function captureEdits(table) {
-  const found = {};
-  table.querySelectorAll("form[data-status-form]").forEach(function (form) {
-    const row = form.closest("tr");
-    const notes = form.elements.notes;
-    const dialog = form.querySelector("dialog");
-    if (!form.elements.status.value && !notes.value && !dialog.open) return;
-    const focused = form.contains(document.activeElement) ? document.activeElement.name : null;
-    found[row.dataset.purchaseId] = {
-      version: row.dataset.version, status: form.elements.status.value, notes: notes.value,
-      open: dialog.open, focused: focused, caret: notes.selectionStart,
-    };
-  });
-  return found;
+// A refresh morphs the table in place (idiomorph) and must not throw away a move the clerk is
+// choosing, a note being typed or its open dialog. In a row being edited whose version did not
+// change, those survive: the attributes that hold them are left alone. A changed row takes the
+// new state, and says so.
+const EDIT_ATTRIBUTES = new Set(["value", "selected", "open", "required"]);
+
+function editing(row) {
+  const form = row.querySelector("form[data-status-form]");
+  if (!form) return false;
+  const dialog = form.querySelector("dialog");
+  return !!(form.elements.status.value || form.elements.notes.value || (dialog && dialog.open));
 }
 
-function restoreEdits(found) {
-  Object.keys(found).forEach(function (id) {
-    const edit = found[id];
-    const row = document.getElementById("purchase-" + id);
-    const form = row && row.querySelector("form[data-status-form]");
-    if (!row) return;
-    if (row.dataset.version !== edit.version || !form) {
+function keepEdits(table) {
+  let kept = new WeakSet();
+  let changed = [];
+  Idiomorph.defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
+    if (!(oldNode instanceof HTMLTableRowElement) || !table.contains(oldNode)) return true;
+    if (!oldNode.dataset.purchaseId || !editing(oldNode)) return true;
+    if (oldNode.dataset.version === newNode.dataset.version) {
+      kept.add(oldNode);
+    } else {
+      const dialog = oldNode.querySelector("dialog");
+      if (dialog && dialog.open) dialog.close();
+      changed.push(oldNode.dataset.purchaseId);
+    }
+    return true;
+  };
+  Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (attribute, element) {
+    if (!EDIT_ATTRIBUTES.has(attribute)) return true;
+    const row = element.closest && element.closest("tr");
+    return !(row && kept.has(row));
+  };
+  // After the swap: the changed rows say so; the next swap starts afresh.
+  return function sayWhatChanged() {
+    changed.forEach(function (id) {
+      const row = document.getElementById("purchase-" + id);
+      if (!row) return;
       const note = document.createElement("p");
       note.className = "notice notice-info";
       note.textContent = "This purchase just changed: check it before you move it.";
       note.setAttribute("data-testid", "row-message");
       row.querySelector(".actions").appendChild(note);
-      return;
-    }
-    form.elements.status.value = edit.status;
-    form.elements.notes.value = edit.notes;
-    if (edit.open) {
-      form.elements.notes.required = true;
-      form.querySelector("dialog").showModal();
-    }
-    const field = edit.focused && form.elements[edit.focused];
-    if (field) field.focus();
-    if (field === form.elements.notes) field.setSelectionRange(edit.caret, edit.caret);
-  });
+    });
+    kept = new WeakSet();
+    changed = [];
+  };
 }
 
 function rowVersions(table) {
@@ -155,7 +160,7 @@ function purchaseTable(table) {
   const fallback = document.querySelector("[data-testid=table-fallback]");
   let deadline = null;
   let versions = {};
-  let edits = {};
+  const sayWhatChanged = keepEdits(table);
 
   function showFallback(reason) {
     window.clearTimeout(deadline);
@@ -196,16 +201,14 @@ function purchaseTable(table) {
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (!swapsTable(event)) return;
     versions = rowVersions(table);
-    edits = captureEdits(table);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     const target = event.detail.requestConfig && event.detail.requestConfig.target;
     if (swapsTable(event) || (target && target.id === "purchase-table")) refreshArrived();
   });
-  // After settling: htmx restores the attributes of elements that kept their id until then.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!swapsTable(event)) return;
-    restoreEdits(edits);
+    sayWhatChanged();
     const rows = Array.from(table.querySelectorAll("[data-testid=purchase-row]"));
     // A refresh rendered before this tab's own latest move must not stand: fetch again.
     if (rows.some((row) => ownShown[row.dataset.purchaseId] > Number(row.dataset.version))) {
