@@ -84,19 +84,18 @@ function statusRow(event) {
   return form ? form.closest("tr") : null;
 }
 
-function ownMoves() {
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    const row = statusRow(event);
-    if (row) ownPending[row.dataset.purchaseId] = (ownPending[row.dataset.purchaseId] || 0) + 1;
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    const row = statusRow(event);
-    if (!row) return;
-    const id = row.dataset.purchaseId;
-    ownPending[id] -= 1;
-    const shown = document.getElementById("purchase-" + id);
-    if (shown) ownShown[id] = Math.max(ownShown[id] || 0, Number(shown.dataset.version));
-  });
+function ownMoveSent(event) {
+  const row = statusRow(event);
+  if (row) ownPending[row.dataset.purchaseId] = (ownPending[row.dataset.purchaseId] || 0) + 1;
+}
+
+function ownMoveAnswered(event) {
+  const row = statusRow(event);
+  if (!row) return;
+  const id = row.dataset.purchaseId;
+  ownPending[id] -= 1;
+  const shown = document.getElementById("purchase-" + id);
+  if (shown) ownShown[id] = Math.max(ownShown[id] || 0, Number(shown.dataset.version));
 }
 
 // A refresh morphs the table in place (idiomorph) and must not throw away a move the clerk is
@@ -186,6 +185,7 @@ function purchaseTable(table) {
     if (refreshedThrough > 0) event.detail.headers["X-Event-Id"] = String(refreshedThrough);
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
+    ownMoveSent(event);
     if (!fromTable(event)) return;
     window.clearTimeout(deadline);
     deadline = window.setTimeout(function () {
@@ -202,6 +202,7 @@ function purchaseTable(table) {
     if (!swapsTable(event)) return;
     versions = rowVersions(table);
   });
+  document.addEventListener("htmx:afterRequest", ownMoveAnswered);
   document.addEventListener("htmx:afterSwap", function (event) {
     const target = event.detail.requestConfig && event.detail.requestConfig.target;
     if (swapsTable(event) || (target && target.id === "purchase-table")) refreshArrived();
@@ -228,8 +229,5 @@ function purchaseTable(table) {
 if (streamUrl) {
   liveFragments();
   const table = document.getElementById("live-table");
-  if (table) {
-    ownMoves();
-    purchaseTable(table);
-  }
+  if (table) purchaseTable(table);
 }
