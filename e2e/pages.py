@@ -165,9 +165,39 @@ class PurchaseFormPage:
 class DetailPage:
     def __init__(self, page: Page) -> None:
         self.page = page
-        self.status = page.get_by_test_id("detail-status")
+        self.status = page.get_by_test_id("purchase-status")
         self.lines = page.get_by_test_id("detail-lines")
         self.total = page.get_by_test_id("grand-total")
+        self.history = page.get_by_test_id("history-row")
+        self.control = page.get_by_test_id("status-control")
+        self.note = self.control.get_by_test_id("note-input")
+        self.deleted = page.get_by_test_id("purchase-deleted")
+
+    def open(self, kind: str, purchase_id: int) -> DetailPage:
+        """Open the page and wait until its stream is live."""
+        self.page.goto(f"/purchases/{kind}/{purchase_id}")
+        expect(self.page.get_by_test_id("connection-status")).to_have_attribute(
+            "data-state", "live"
+        )
+        return self
+
+    def moves(self) -> list[str]:
+        return self.control.locator(
+            "select[name=status] option[value]:not([value=''])"
+        ).all_inner_texts()
+
+    def move(self, label: str, note: str = "") -> None:
+        """Apply a move with the page's plain form (the page comes back reloaded)."""
+        self.control.locator("select[name=status]").select_option(label=label)
+        if note:
+            self.note.fill(note)
+        with self.page.expect_navigation():
+            self.control.get_by_test_id("status-apply").click()
+
+    def delete(self) -> None:
+        self.page.once("dialog", lambda dialog: dialog.accept())
+        with self.page.expect_navigation():
+            self.page.get_by_test_id("delete-purchase").click()
 
 
 CHROMIUM_FLAGS = [

@@ -60,7 +60,7 @@ def test_ten_tabs_load_share_one_stream_and_each_gets_every_change(
         purchase_id = live_server.query("SELECT min(id) FROM purchase WHERE kind = ?", kind)[0][0]
         detail = new_tab(manager)
         detail.goto(f"/purchases/{kind}/{purchase_id}")
-        expect(detail.get_by_test_id("detail-status")).to_be_visible()
+        expect(detail.get_by_test_id("purchase-status")).to_be_visible()
     assert len(manager.pages) == 11  # the first tab (signed in, on supply), 7 index, 3 detail
     the_holder(manager.pages)
     open_streams(live_server, 2)  # one for the manager's 11 tabs, one for the changer's tab

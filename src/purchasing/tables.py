@@ -206,7 +206,7 @@ class OutboxEvent(Identified, Table):
 
     type = Varchar(length=64)
     kind = Varchar(length=16)
-    purchase = Integer()
+    purchase = Integer(index=True)  # a deleted purchase's page says who deleted it, and when
     company = Integer()
     farm = Integer()
     payload = Text()

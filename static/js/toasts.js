@@ -1,5 +1,5 @@
-// A toast for each change of this index page's kind made elsewhere (other pages show none), at
-// most three on screen. Its markup is templates/live/_toast.html.j2, held empty in a <template>
+// A toast for each change made elsewhere to what this page shows live: an index page's kind, or
+// a detail page's purchase (other pages show none), at most three on screen. Its markup is templates/live/_toast.html.j2, held empty in a <template>
 // by the layout.
 import { body, ownEcho, parse } from "./page.js";
 
@@ -23,10 +23,11 @@ function showToast(data) {
   window.setTimeout(function () { toast.remove(); }, TOAST_LIFETIME_MS);
 }
 
-const table = document.getElementById("live-table");
-if (body.dataset.liveStream && table) {
-  body.addEventListener("live:" + table.dataset.liveEvent, function (event) {
+const shown = document.querySelector("#live-table, #live-detail");
+if (body.dataset.liveStream && shown) {
+  const purchase = Number(shown.dataset.purchaseId) || 0; // a detail page's, else any
+  body.addEventListener("live:" + shown.dataset.liveEvent, function (event) {
     const data = parse(event.detail.data);
-    if (data && !ownEcho(data)) showToast(data);
+    if (data && !ownEcho(data) && (!purchase || data.purchase_id === purchase)) showToast(data);
   });
 }

@@ -239,6 +239,9 @@ class LiveServer(AppServer):
     def newest_event(self) -> int:
         return int(self.query("SELECT max(id) FROM outbox_event")[0][0])
 
+    def purchase_id(self, invoice: str) -> int:
+        return int(self.query("SELECT id FROM purchase WHERE invoice_number = ?", invoice)[0][0])
+
     def fresh_purchase(self, kind: str) -> str:
         """The invoice of a draft purchase of `kind`, of the demo's main company (the one the
         demo's clerks work for), that no other test has touched."""

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from purchasing.domain.actor import Actor
+from purchasing.domain.permissions import Action, can, require
+from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable, offered_moves
+from purchasing.live.events import ChangeAction, PurchaseChanged
 from purchasing.services.errors import NotFound
 from purchasing.services.listing import Row
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import GOODS_TABLES, find_purchase
-from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory
+from purchasing.services.scope import purchase_filter
+from purchasing.tables import FeedLine, LivestockLine, OutboxEvent, Purchase, StatusHistory
 
 
 @dataclass(frozen=True)
@@ -22,18 +29,24 @@ class Detail:
     lines: list[dict[str, Any]]
     history: list[dict[str, Any]]
     moves: tuple[Status, ...]
+    role: Role  # the viewer's
 
     @property
     def status(self) -> Status:
         return Status(self.purchase["status"])
 
     @property
-    def editable(self) -> bool:
-        return is_editable(self.status)
+    def can_edit(self) -> bool:
+        return is_editable(self.status) and can(self.role, Action.UPDATE, self.kind)
 
     @property
-    def deletable(self) -> bool:
-        return is_deletable(self.status)
+    def can_delete(self) -> bool:
+        return is_deletable(self.status) and can(self.role, Action.DELETE, self.kind)
+
+    @property
+    def can_audit(self) -> bool:
+        """Whether the history shows where each change came from."""
+        return can(self.role, Action.AUDIT, self.kind)
 
     @property
     def row(self) -> Row:
@@ -88,6 +101,45 @@ async def purchase_detail(kind: Kind, purchase_id: int, actor: Actor) -> Detail:
         lines=await _lines(kind, purchase_id),
         history=history,
         moves=tuple(offered_moves(kind, Status(purchase["status"]), actor.role)),
+        role=actor.role,
+    )
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """A purchase that is gone: who deleted it and when, as its last event says."""
+
+    kind: Kind
+    purchase_id: int
+    invoice_number: str
+    deleted_by: str
+    deleted_at: datetime
+
+
+async def deleted_purchase(kind: Kind, purchase_id: int, actor: Actor) -> Deleted | None:
+    """The deletion of a purchase the actor could see, while the outbox still holds its event;
+    None when there is no such purchase or the actor may not know of it."""
+    require(actor.role, Action.READ, kind)
+    where = (OutboxEvent.purchase == purchase_id) & (OutboxEvent.kind == kind.value)
+    clause = purchase_filter(actor, OutboxEvent)
+    if clause is not None:
+        where = where & clause
+    row = (
+        await OutboxEvent.select(OutboxEvent.payload)
+        .where(where)
+        .order_by(OutboxEvent.id, ascending=False)
+        .first()
+    )
+    if row is None:
+        return None
+    try:
+        change = msgspec.json.decode(row["payload"], type=PurchaseChanged)
+    except msgspec.ValidationError:
+        return None
+    if change.action is not ChangeAction.DELETED:
+        return None
+    return Deleted(
+        kind, purchase_id, change.invoice_number, change.changed_by.name, change.changed_at
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
-from purchasing.tables import Farm, Purchase
+from purchasing.tables import Farm, OutboxEvent, Purchase
 
 NOTHING = -1  # no row has this id: an Operator without farms sees nothing
 
@@ -20,13 +20,16 @@ def farm_filter(actor: Actor) -> Any | None:
     return Farm.company == actor.company_id
 
 
-def purchase_filter(actor: Actor) -> Any | None:
-    """A where-clause on Purchase, or None when the actor sees every purchase."""
+def purchase_filter(
+    actor: Actor, table: type[Purchase] | type[OutboxEvent] = Purchase
+) -> Any | None:
+    """A where-clause on Purchase (or on the outbox's events about purchases), or None when the
+    actor sees every purchase."""
     if actor.sees_everything:
         return None
     if actor.role is Role.OPERATOR:
-        return Purchase.farm.is_in(sorted(actor.farm_ids) or [NOTHING])
-    return Purchase.company == actor.company_id
+        return table.farm.is_in(sorted(actor.farm_ids) or [NOTHING])
+    return table.company == actor.company_id
 
 
 def company_ids(actor: Actor) -> list[int] | None:

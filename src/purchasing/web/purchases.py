@@ -20,7 +20,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.money import parse_int
 from purchasing.domain.statuses import Kind, RuleError, Status
 from purchasing.live.hub import Hub
-from purchasing.services.detail import purchase_detail
+from purchasing.services.detail import deleted_purchase, purchase_detail
 from purchasing.services.errors import Conflict, NotFound
 from purchasing.services.listing import PAGE_SIZES, TableQuery, get_row, list_purchases
 from purchasing.services.purchases import delete_purchase
@@ -69,14 +69,29 @@ class PurchaseController(Controller):
 
     @get("/{purchase_id:int}", name="purchase_detail", guards=[READ])
     async def detail(
-        self,
-        request: Request[Actor, Any, Any],
-        purchase_kind: NamedDependency[Kind],
-        purchase_id: FromPath[int],
+        self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template:
-        detail = await purchase_detail(purchase_kind, purchase_id, request.user)
-        context = {"kind": purchase_kind, "detail": detail}
-        return Template("purchases/detail.html.j2", context=context)
+        """The live page, or for htmx only its live part (what the page morphs in when the
+        purchase changes). A purchase deleted since says by whom and when: 410 for the page,
+        200 for htmx, which swaps it in."""
+        actor: Actor = request.user
+        context: dict[str, Any] = {"kind": purchase_kind, "purchase_id": purchase_id}
+        page = None if request.htmx else await live_page(request, "purchases/detail.html.j2")
+        try:
+            context["detail"] = await purchase_detail(purchase_kind, purchase_id, actor)
+            fragment, status_code = "purchases/_detail.html.j2", 200
+        except NotFound:
+            gone = await deleted_purchase(purchase_kind, purchase_id, actor)
+            if gone is None:
+                raise
+            context["gone"] = gone
+            fragment, status_code = "purchases/_detail_deleted.html.j2", 410
+        if page is None:
+            return Template(fragment, context=context, headers=VARY_HTMX)
+        page.context.update(context)
+        page.status_code = status_code
+        page.headers.update(VARY_HTMX)
+        return page
 
     @post("/{purchase_id:int}/status", name="purchase_status", guards=[READ])
     async def change(

@@ -1,0 +1,115 @@
+"""Detail pages live across browsers: a move, an edit and a deletion made elsewhere show within
+the page, which is not reloaded and keeps its scroll position and a note being typed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.pages import DetailPage, PurchaseFormPage, open_as
+from tests.helpers.servers import LiveServer
+
+NOTE = "Sopir datang jam 10, cek segel karung"
+
+
+@pytest.fixture
+def clerks(browser: Browser, base_url: str) -> Iterator[tuple[Page, Page]]:
+    """A (manager) changes the purchase; B (supervisor) has its detail page open."""
+    a = open_as(browser, base_url, "manager")
+    b = open_as(browser, base_url, "supervisor")
+    yield a, b
+    a.context.close()
+    b.context.close()
+
+
+def watching(b: Page, kind: str, purchase_id: int) -> DetailPage:
+    """B's detail page, scrolled down on a short screen, marked to tell a reload."""
+    b.set_viewport_size({"width": 900, "height": 420})
+    detail = DetailPage(b).open(kind, purchase_id)
+    b.evaluate("window.__sameDocument = true")
+    return detail
+
+
+def scroll_to_bottom(page: Page) -> int:
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    scrolled = int(page.evaluate("window.scrollY"))
+    assert scrolled > 0, "the page is taller than the screen"
+    return scrolled
+
+
+def test_a_move_elsewhere_shows_at_once_and_the_note_being_typed_survives(
+    clerks: tuple[Page, Page], live_server: LiveServer
+) -> None:
+    a, b = clerks
+    invoice = live_server.fresh_purchase("supply")
+    purchase_id = live_server.purchase_id(invoice)
+    detail_b = watching(b, "supply", purchase_id)
+    expect(detail_b.history).to_have_count(1)
+    moves_before = detail_b.moves()
+    detail_b.note.fill(NOTE)
+    scrolled = scroll_to_bottom(b)
+
+    DetailPage(a).open("supply", purchase_id).move("Pending")
+
+    expect(detail_b.status).to_have_attribute("data-status", "pending")
+    expect(detail_b.status).to_have_attribute("data-version", "2")
+    expect(detail_b.history).to_have_count(2)
+    expect(detail_b.history.last).to_contain_text("Manager")
+    assert detail_b.moves() != moves_before
+    assert "Pending" not in detail_b.moves()
+    toast = b.get_by_test_id("toast")
+    expect(toast).to_have_count(1)
+    expect(toast).to_contain_text(invoice)
+    expect(detail_b.note).to_have_value(NOTE)
+    assert b.evaluate("window.scrollY") == scrolled
+    assert b.evaluate("window.__sameDocument") is True
+
+    # The page took the new version: B's own move goes through, with the note typed before.
+    detail_b.move("Confirmed")
+    expect(detail_b.status).to_have_attribute("data-status", "confirmed")
+    expect(detail_b.history.last).to_contain_text(NOTE)
+
+
+def test_an_edit_elsewhere_shows_its_lines_and_totals(
+    clerks: tuple[Page, Page], live_server: LiveServer
+) -> None:
+    a, b = clerks
+    invoice = live_server.fresh_purchase("feed")
+    purchase_id = live_server.purchase_id(invoice)
+    detail_b = watching(b, "feed", purchase_id)
+    total_before = detail_b.total.inner_text()
+
+    form = PurchaseFormPage(a, "feed")
+    a.goto(f"/purchases/feed/{purchase_id}/edit")
+    form.field("expedition_fee").fill("987654")
+    form.field("lines-0-quantity").fill("3")
+    with a.expect_navigation():
+        form.save()
+
+    expect(detail_b.total).not_to_have_text(total_before)
+    expect(detail_b.lines).to_contain_text("3,00")
+    expect(detail_b.page.get_by_text("Rp 987.654")).to_be_visible()
+    expect(detail_b.status).to_have_attribute("data-version", "2")
+    expect(b.get_by_test_id("toast")).to_have_count(1)
+    assert b.evaluate("window.__sameDocument") is True
+
+
+def test_a_deletion_elsewhere_turns_the_page_into_who_deleted_it(
+    clerks: tuple[Page, Page], live_server: LiveServer
+) -> None:
+    a, b = clerks
+    invoice = live_server.fresh_purchase("livestock")
+    purchase_id = live_server.purchase_id(invoice)
+    detail_b = watching(b, "livestock", purchase_id)
+
+    DetailPage(a).open("livestock", purchase_id).delete()
+
+    expect(detail_b.deleted).to_be_visible()
+    expect(detail_b.deleted).to_contain_text(invoice)
+    expect(detail_b.deleted.get_by_test_id("deleted-by")).to_have_text("Manager")
+    expect(detail_b.status).to_have_count(0)
+    assert b.evaluate("window.__sameDocument") is True
+    detail_b.deleted.get_by_test_id("back-to-index").click()
+    expect(b).to_have_url("/purchases/livestock")
