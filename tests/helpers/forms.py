@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from purchasing.tables import Coop, Farm, Flock, Item, Partner, Purchase, Unit
@@ -84,3 +85,52 @@ def valid_lines(kind: str, ref: dict[str, int]) -> dict[str, Any]:
             "lines-0-unit": ref["SAK"],
         }
     return {**line, "lines-0-item": ref["OVK-VAK"], "lines-0-unit": ref["VIAL"]}
+
+
+class _FormReader(HTMLParser):
+    """What a browser would submit from the form with id `form_id` (no button)."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.inside = False
+        self.fields: dict[str, str] = {}
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        if not self.inside:
+            return
+        name = a.get("name", "")
+        if tag == "input" and name and a.get("type", "text") not in ("submit", "button"):
+            self.fields[name] = a.get("value", "")
+        elif tag == "select":
+            self.select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields[self.select] = a.get("value", "")
+        elif tag == "textarea":
+            self.textarea = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.textarea:
+            self.fields[self.textarea] += data
+
+
+def form_fields(html: str, form_id: str = "purchase-form") -> dict[str, str]:
+    """The fields a browser would send from the page's form, as they are filled in it."""
+    reader = _FormReader(form_id)
+    reader.feed(html)
+    return reader.fields

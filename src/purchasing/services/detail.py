@@ -16,7 +16,6 @@ from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable, 
 from purchasing.live.events import ChangeAction, PurchaseChanged
 from purchasing.services.errors import NotFound
 from purchasing.services.listing import Row
-from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import GOODS_TABLES, find_purchase
 from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, LivestockLine, OutboxEvent, Purchase, StatusHistory
@@ -165,64 +164,3 @@ async def _lines(kind: Kind, purchase_id: int) -> list[dict[str, Any]]:
     return (
         await table.select(*columns).where(table.purchase == purchase_id).order_by(table.position)
     )
-
-
-async def edit_form(kind: Kind, purchase_id: int, actor: Actor) -> tuple[PurchaseForm, int, Status]:
-    """A form filled with the stored purchase, the version it was read at, and its status."""
-    purchase = await find_purchase(kind, purchase_id, actor)
-    values = {
-        "invoice_number": purchase["invoice_number"],
-        "do_number": purchase["do_number"],
-        "purchase_date": purchase["purchase_date"].isoformat(),
-        "farm": str(purchase["farm"]),
-        "coop": str(purchase["coop"] or ""),
-        "supplier": str(purchase["supplier"]),
-        "expedition": str(purchase["expedition"] or ""),
-        "expedition_fee": _plain(purchase["expedition_fee"]),
-        "notes": purchase["notes"],
-    }
-    form = PurchaseForm(kind, values=values, lines=await _form_lines(kind, purchase_id))
-    return form, purchase["version"], Status(purchase["status"])
-
-
-async def _form_lines(kind: Kind, purchase_id: int) -> list[dict[str, str]]:
-    if kind is Kind.LIVESTOCK:
-        rows = await (
-            LivestockLine.select()
-            .where(LivestockLine.purchase == purchase_id)
-            .order_by(LivestockLine.position)
-        )
-        return [_livestock_values(r) for r in rows]
-    table = GOODS_TABLES[kind]
-    lines = []
-    for r in await table.select().where(table.purchase == purchase_id).order_by(table.position):
-        line = {
-            "item": str(r["item"]),
-            "unit": str(r["unit"]),
-            "quantity": _plain(r["quantity"]),
-            "price": _plain(r["price_per_unit"]),
-        }
-        if kind is Kind.FEED:
-            line["flock"] = str(r["flock"])
-        lines.append(line)
-    return lines
-
-
-def _livestock_values(r: dict[str, Any]) -> dict[str, str]:
-    per_head_price = r["price_given"] == "per_head"
-    per_head_weight = r["weight_given"] == "per_head"
-    return {
-        "strain": r["strain"],
-        "head_count": str(r["head_count"]),
-        "price_given": r["price_given"],
-        "price": _plain(r["price_per_head"] if per_head_price else r["price_total"]),
-        "weight_given": r["weight_given"],
-        "weight": _plain(r["weight_per_head_g"] if per_head_weight else r["weight_total_g"]),
-        "tax_percent": _plain(r["tax_percent"]),
-    }
-
-
-def _plain(value: Any) -> str:
-    """A stored number as a number field shows it: no trailing zeros, no exponent."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -8,7 +8,11 @@ class NotFound(Exception):
 
 
 class Conflict(Exception):
-    """The record changed since the clerk loaded it."""
+    """The record changed since the clerk loaded it, or can no longer be changed this way."""
+
+
+class StaleEdit(Conflict):
+    """The record is at another version than the one the clerk's form was opened at."""
 
 
 class ValidationFailed(Exception):

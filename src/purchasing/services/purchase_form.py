@@ -39,6 +39,7 @@ LINE_FIELDS = {
 MAX_LINES = {Kind.SUPPLY: 50, Kind.FEED: 50, Kind.LIVESTOCK: livestock.MAX_LINES}
 LINE_KEY = re.compile(r"^lines-([0-9]{1,4})-(\w+)$")
 LINE_PREFIX = "lines-"
+LINE_ID = "id"  # a stored line's id, which an edit form carries hidden (three-way merge)
 MALFORMED = "This form has a line it cannot read. Reload the page and enter the purchase again."
 
 
@@ -66,7 +67,7 @@ class PurchaseForm:
         malformed = False
         for name, value in fields:
             match = LINE_KEY.match(name)
-            if match and match.group(2) in LINE_FIELDS[kind]:
+            if match and match.group(2) in (*LINE_FIELDS[kind], LINE_ID):
                 numbered.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip()
             elif name.startswith(LINE_PREFIX) and not match:
                 malformed = True  # a line number no form of ours would send

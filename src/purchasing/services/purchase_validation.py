@@ -33,6 +33,7 @@ class CleanGoodsLine:
     converted_unit_id: int
     price_per_converted_unit: Decimal
     line_total: Decimal
+    line_id: int | None = None  # the stored line this one replaces, on an edit
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class CleanLivestockLine:
     weight: livestock.Split
     tax_percent: Decimal
     tax_amount: Decimal
+    line_id: int | None = None
 
     @property
     def line_total(self) -> Decimal:
@@ -267,6 +269,7 @@ def _goods_lines(
                 converted_unit_id=item.smallest_unit_id,
                 price_per_converted_unit=units.price_per_smallest(price, unit_value, smallest),
                 line_total=round_money(quantity * price),
+                line_id=parse_int(raw.get("id", "")),
             )
         )
     return tuple(lines)
@@ -305,6 +308,7 @@ def _livestock_lines(form: PurchaseForm, check: _Checker) -> tuple[CleanLivestoc
                 weight=livestock.weight(heads, weight_given, weight),
                 tax_percent=tax_percent,
                 tax_amount=livestock.tax(price_split.total, tax_percent),
+                line_id=parse_int(raw.get("id", "")),
             )
         )
     return tuple(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -17,10 +17,15 @@ from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable
 from purchasing.live.events import ChangeAction
 from purchasing.services.catalog import Catalog, load_catalog
 from purchasing.services.changes import Changes
-from purchasing.services.errors import Conflict, NotFound, ValidationFailed
+from purchasing.services.errors import Conflict, NotFound, StaleEdit, ValidationFailed
 from purchasing.services.purchase_events import purchase_changed
 from purchasing.services.purchase_form import PurchaseForm
-from purchasing.services.purchase_validation import CleanLivestockLine, CleanPurchase, validate
+from purchasing.services.purchase_validation import (
+    CleanGoodsLine,
+    CleanLivestockLine,
+    CleanPurchase,
+    validate,
+)
 from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
 
@@ -92,12 +97,12 @@ async def update_purchase(
     the open tables (an event with the status unchanged). Returns the new version."""
     require(actor.role, Action.UPDATE, form.kind)
     clean = await _validated(form, actor)
-    stale = "Someone changed this purchase while you were editing it."
+    stale = StaleEdit("Someone changed this purchase while you were editing it.")
     async with _invoice_kept_unique(clean), changes.changing() as change:
         current = await find_purchase(form.kind, purchase_id, actor, for_update=True)
         status = Status(current["status"])
         if current["version"] != expected_version:
-            raise Conflict(stale)
+            raise stale
         if not is_editable(status):
             raise Conflict(f"A purchase that is {status.label} can no longer be edited.")
         await _check_invoice_free(clean, purchase_id)
@@ -114,9 +119,9 @@ async def update_purchase(
             .returning(Purchase.version)
         )
         if not updated:
-            raise Conflict(stale)
-        await _delete_lines(form.kind, purchase_id)
-        await _insert_lines(clean, purchase_id)
+            raise stale
+        stored = await _delete_lines(form.kind, purchase_id)
+        await _insert_lines(clean, purchase_id, keep_ids=stored)
         version = int(updated[0]["version"])
         edited = {
             **current,
@@ -237,22 +242,26 @@ def _header_values(clean: CleanPurchase) -> dict[Column, Any]:
     }
 
 
-async def _delete_lines(kind: Kind, purchase_id: int) -> None:
-    if kind is Kind.LIVESTOCK:
-        await LivestockLine.delete().where(LivestockLine.purchase == purchase_id)
-    else:
-        table = GOODS_TABLES[kind]
-        await table.delete().where(table.purchase == purchase_id)
+async def _delete_lines(kind: Kind, purchase_id: int) -> set[int]:
+    """Delete the purchase's lines; returns their ids."""
+    table = LivestockLine if kind is Kind.LIVESTOCK else GOODS_TABLES[kind]
+    deleted = await table.delete().where(table.purchase == purchase_id).returning(table.id)
+    return {row["id"] for row in deleted}
 
 
-async def _insert_lines(clean: CleanPurchase, purchase_id: int) -> None:
+async def _insert_lines(
+    clean: CleanPurchase, purchase_id: int, keep_ids: set[int] | frozenset[int] = frozenset()
+) -> None:
+    """Insert the lines; a line that replaces one of `keep_ids` (this purchase's, just deleted)
+    keeps its id, so that an edit form opened before still knows it (services/merge.py)."""
     if clean.kind is Kind.LIVESTOCK:
-        await LivestockLine.insert(
-            *(_livestock_row(purchase_id, n, line) for n, line in enumerate(clean.livestock_lines))
-        )
+        rows = [
+            _livestock_row(purchase_id, n, line) for n, line in enumerate(clean.livestock_lines)
+        ]
+        await LivestockLine.insert(*_keeping_ids(rows, clean.livestock_lines, keep_ids))
         return
     table = GOODS_TABLES[clean.kind]
-    rows: list[Any] = []
+    goods: list[Any] = []
     for n, line in enumerate(clean.goods_lines):
         values: dict[str, Any] = {
             "purchase": purchase_id,
@@ -268,8 +277,19 @@ async def _insert_lines(clean: CleanPurchase, purchase_id: int) -> None:
         }
         if clean.kind is Kind.FEED:
             values["flock"] = line.flock_id
-        rows.append(table(**values))
-    await table.insert(*rows)
+        goods.append(table(**values))
+    await table.insert(*_keeping_ids(goods, clean.goods_lines, keep_ids))
+
+
+def _keeping_ids(
+    rows: list[Any],
+    lines: Sequence[CleanGoodsLine | CleanLivestockLine],
+    keep_ids: set[int] | frozenset[int],
+) -> list[Any]:
+    for row, line in zip(rows, lines, strict=True):
+        if line.line_id in keep_ids:
+            row.id = line.line_id
+    return rows
 
 
 def _livestock_row(purchase_id: int, n: int, line: CleanLivestockLine) -> LivestockLine:

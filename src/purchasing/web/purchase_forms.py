@@ -7,22 +7,27 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from purchasing.domain.actor import Actor
-from purchasing.domain.money import WIB, parse_int
+from purchasing.domain.money import WIB, format_datetime, parse_int
 from purchasing.domain.statuses import Kind, is_editable
+from purchasing.presentation import edits
 from purchasing.services.catalog import load_catalog
-from purchasing.services.detail import edit_form
-from purchasing.services.errors import Conflict, ValidationFailed
+from purchasing.services.detail import deleted_purchase
+from purchasing.services.editing import Base, Unsaved, open_edit, save_edit, what_changed
+from purchasing.services.errors import Conflict, NotFound, StaleEdit, ValidationFailed
 from purchasing.services.purchase_form import PurchaseForm
-from purchasing.services.purchases import create_purchase, update_purchase
+from purchasing.services.purchases import create_purchase
 from purchasing.web.guards import CREATE, UPDATE
 from purchasing.web.purchases import provide_kind
-from purchasing.web.responses import VARY_HTMX, changes, client_details, echo_mark
+from purchasing.web.responses import VARY_HTMX, changes, client_details, echo_mark, live_page
+
+NOT_SAVED = "Nothing was saved; what you typed is still below, to copy."
 
 
 class PurchaseFormController(Controller):
@@ -56,33 +61,79 @@ class PurchaseFormController(Controller):
     async def edit(
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template:
-        form, version, status = await edit_form(purchase_kind, purchase_id, request.user)
-        if not is_editable(status):
-            form.errors["form"] = f"A purchase that is {status.label} can no longer be edited."
-        return await _render(request, form, purchase_id=purchase_id, version=version)
+        """The edit page, live: the stream's cursor is read before the purchase, so any change
+        after the form was read reaches its stale banner."""
+        page = await live_page(request, "purchases/form.html.j2")
+        editing = await open_edit(purchase_kind, purchase_id, request.user)
+        form = editing.form
+        if not is_editable(editing.status):
+            form.errors["form"] = (
+                f"A purchase that is {editing.status.label} can no longer be edited."
+            )
+        return await _render(request, form, purchase_id, editing.version, editing.base, page=page)
 
     @post("/{purchase_id:int}/edit", name="purchase_update", guards=[UPDATE])
     async def update(
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template | Redirect:
+        """Save an edit. When someone saved the purchase after the form was opened, their save
+        and this one are merged (services/editing.py); a conflict comes back as a 409 form that
+        keeps everything typed and marks each conflicting field."""
         form, action = await _read(request, purchase_kind)
-        raw_version = str((await request.form()).get("version", ""))
-        version = parse_int(raw_version) or 0
+        data = await request.form()
+        version = parse_int(str(data.get("version", ""))) or 0
+        base = Base.decode(str(data.get("base", "")))
         if action != "save":
-            return await _render(request, form, purchase_id=purchase_id, version=version)
+            return await _render(request, form, purchase_id, version, base)
+        actor: Actor = request.user
         try:
-            await update_purchase(changes(request), form, purchase_id, version, request.user)
+            result = await save_edit(changes(request), form, base, purchase_id, version, actor)
         except ValidationFailed:
-            return await _render(
-                request, form, purchase_id=purchase_id, version=version, status_code=422
+            return await _render(request, form, purchase_id, version, base, status_code=422)
+        except NotFound:
+            gone = await deleted_purchase(purchase_kind, purchase_id, actor)
+            if gone is None:
+                raise
+            form.errors["form"] = (
+                f"{gone.deleted_by} deleted this purchase at {format_datetime(gone.deleted_at)}. "
+                f"{NOT_SAVED}"
             )
-        except Conflict as conflict:
-            form.errors["form"] = f"{conflict} Reload the page to see the current purchase."
-            return await _render(
-                request, form, purchase_id=purchase_id, version=version, status_code=409
-            )
-        flash(request, "Changes saved.", category="success")
+            return await _render(request, form, purchase_id, version, base, status_code=409)
+        except StaleEdit as stale:  # a form without a base to merge against
+            form.errors["form"] = f"{stale} Reload the page to see the current purchase."
+            return await _render(request, form, purchase_id, version, base, status_code=409)
+        except Conflict as closed:
+            form.errors["form"] = f"{closed} {NOT_SAVED}"
+            return await _render(request, form, purchase_id, version, base, status_code=409)
+        if isinstance(result, Unsaved):
+            return await _render_unsaved(request, result, purchase_id)
+        message = "Changes saved."
+        if result.merged_with is not None:
+            message = edits.merged_notice(result.merged_with.changed_by, result.taken)
+        flash(request, message, category="success")
         return _to_detail(request, purchase_kind, purchase_id)
+
+    @post("/{purchase_id:int}/edit/changes", name="purchase_edit_changes", guards=[UPDATE])
+    async def changes_since(
+        self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
+    ) -> Template:
+        """The stale banner of an edit form opened at `version` with `base`: who changed what
+        since, or that the purchase is gone; hidden while nothing changed."""
+        data = await request.form()
+        base = Base.decode(str(data.get("base", "")))
+        version = parse_int(str(data.get("version", "")))
+        if base is None or version is None:
+            raise ValidationException("This form carries no version to compare; reload the page.")
+        context: dict[str, Any] = {"stale": None, "gone": None}
+        try:
+            context["stale"] = await what_changed(
+                purchase_kind, purchase_id, request.user, base, version
+            )
+        except NotFound:
+            context["gone"] = await deleted_purchase(purchase_kind, purchase_id, request.user)
+            if context["gone"] is None:
+                raise
+        return Template("purchases/_stale_banner.html.j2", context=context, headers=VARY_HTMX)
 
 
 async def _read(request: Request[Actor, Any, Any], kind: Kind) -> tuple[PurchaseForm, str]:
@@ -106,22 +157,49 @@ async def _render(
     form: PurchaseForm,
     purchase_id: int | None,
     version: int = 0,
+    base: Base | None = None,
     status_code: int = 200,
+    page: Template | None = None,
 ) -> Template:
-    """The whole page, or only the form when htmx asked for it."""
+    """Only the form when htmx asked for it, else the whole page (live: `page`, or one built
+    now). An edit form carries its version and the base a later save merges against."""
     context = {
         "kind": form.kind,
         "form": form,
         "catalog": await load_catalog(request.user, form.kind),
         "purchase_id": purchase_id,
         "version": version,
+        "base": base.encode() if base is not None else "",
     }
     if request.htmx:
         return Template(
             "purchases/_form.html.j2", context=context, status_code=status_code, headers=VARY_HTMX
         )
-    return Template(
-        "purchases/form.html.j2", context=context, status_code=status_code, headers=VARY_HTMX
+    if page is None:
+        page = await live_page(request, "purchases/form.html.j2")
+    page.context.update(context)
+    page.status_code = status_code
+    page.headers.update(VARY_HTMX)
+    return page
+
+
+async def _render_unsaved(request: HTMXRequest, unsaved: Unsaved, purchase_id: int) -> Template:
+    """A merged form the clerk must decide on: conflicts marked (409), or errors only the
+    merged form has (422)."""
+    who, when = unsaved.current.changed_by, unsaved.current.changed_at
+    form = unsaved.form
+    if unsaved.conflicts:
+        catalog = await load_catalog(request.user, form.kind)
+        form.errors.update(edits.conflict_errors(unsaved.conflicts, catalog, who))
+        form.errors["form"] = edits.conflict_intro(who, when, len(unsaved.conflicts))
+    else:
+        form.errors["form"] = (
+            f"{who} saved this purchase at {format_datetime(when)} while you were editing; "
+            "merged with your changes, it needs the corrections marked below. Nothing was saved."
+        )
+    code = 409 if unsaved.conflicts else 422
+    return await _render(
+        request, form, purchase_id, unsaved.version, unsaved.base, status_code=code
     )
 
 

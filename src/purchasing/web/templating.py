@@ -11,6 +11,7 @@ from purchasing.domain.permissions import MONITORS, Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
 from purchasing.live.events import RESYNC
+from purchasing.presentation import edits
 from purchasing.settings import PROJECT_ROOT
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -50,6 +51,7 @@ def jinja_environment(
         number=money.number,
         day=money.format_date,
         moment=money.format_datetime,
+        field_list=edits.changed_fields,
     )
     env.globals.update(
         Kind=Kind,
