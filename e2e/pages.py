@@ -293,3 +293,17 @@ def the_holder(pages: list[Page]) -> Page:
 
 def toasts_shown(index: IndexPage, count: int) -> None:
     expect(index.page.get_by_test_id("toasts")).to_have_attribute("data-shown", str(count))
+
+
+# Moves a Supervisor (or anyone above) can make round and round on a fresh draft.
+CYCLE = [
+    ("Pending", "pending"),
+    ("Confirmed", "confirmed"),
+    ("In Transit", "in_transit"),
+    ("Draft", "draft"),
+]
+
+# Records when a status control's Apply is clicked, as window.__clickedAt.
+RECORD_CLICK = """() => document.addEventListener("click", (e) => {
+  if (e.target.closest("[data-testid=status-apply]")) window.__clickedAt = Date.now();
+}, true)"""

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from e2e.pages import IndexPage, open_as, table_url, watch
+from e2e.pages import CYCLE, RECORD_CLICK, IndexPage, open_as, table_url, watch
 from tests.helpers.report import COALESCED, LATENCIES
 from tests.helpers.servers import LiveServer
 
 # fresh_purchase and simulate pick the oldest purchases: they are on this view's first page.
 OLDEST_FIRST = "?per_page=50&sort=invoice&dir=asc"
-CYCLE = [
-    ("Pending", "pending"),
-    ("Confirmed", "confirmed"),
-    ("In Transit", "in_transit"),
-    ("Draft", "draft"),
-]
 
 
 COUNT_REFRESHES = """() => {
@@ -141,8 +136,9 @@ def test_a_refresh_keeps_the_move_a_clerk_is_making(
     clerks: tuple[Page, Page], live_server: LiveServer
 ) -> None:
     a, b = clerks
-    mine, other = live_server.fresh_purchase("supply"), live_server.fresh_purchase("supply")
-    index_a, index_b = watch(a, "supply", OLDEST_FIRST), watch(b, "supply", OLDEST_FIRST)
+    mine, other, supplier = live_server.fresh_pair("supply")
+    view = f"?per_page=50&sort=invoice&dir=asc&q={quote(supplier)}"
+    index_a, index_b = watch(a, "supply", view), watch(b, "supply", view)
     control = index_b.row(mine).get_by_test_id("status-control")
     control.locator("select[name=status]").select_option(label="Cancelled")
     control.get_by_test_id("status-apply").click()
@@ -243,9 +239,6 @@ def test_a_restarted_server_delivers_what_changed_while_it_was_down(
         server.stop()
 
 
-RECORD_CLICK = """() => document.addEventListener("click", (e) => {
-  if (e.target.closest("[data-testid=status-apply]")) window.__clickedAt = Date.now();
-}, true)"""
 WATCH_ROW = """([id, status]) => {
   window.__seenAt = null;
   const seen = () => document.querySelector(`#purchase-${id}`)?.dataset.status === status;

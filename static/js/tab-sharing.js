@@ -15,6 +15,12 @@
 // Without Web Locks or BroadcastChannel (an old browser, or a page served over plain HTTP from
 // another host than localhost, which is not a secure context) every tab holds its own stream.
 //
+// The stream also says which purchases the browser's tabs have open (`?here=`, for presence:
+// live/presence.py). Each such tab tells the holder what it has open, again every few seconds;
+// the holder forgets a tab it has not heard from for a while (closed or crashed) and reconnects
+// the stream whenever that set changes. Presence frames (`presence`, `editing`) carry no id:
+// they are relayed as they come, and a tab that opens gets the latest of each from the holder.
+//
 // The connection indicator in the top bar shows the stream's state.
 import { body, renderedThrough, streamEvents, streamUrl, tabId } from "./page.js";
 
@@ -25,6 +31,9 @@ function share() {
   var BACKLOG_SIZE = 200; // events every tab keeps for tabs that open after them
   var PING_EVERY_MS = 1000; // a waiting tab asks after the holder when it has not heard from it
   var TAKEOVER_AFTER_MS = 2000; // an unanswered ask this old means the holder is stuck
+  var HERE_EVERY_MS = 5000; // a tab with a purchase open says so to the holder this often
+  var HERE_FORGET_MS = 12000; // and the holder forgets it after this long unheard
+  var PRESENCE_FRAMES = ["presence", "editing"]; // state, not history: no id, relayed as they come
 
   var lockName = "purchasing-live:" + body.dataset.liveUser;
   var sharing = !!(navigator.locks && navigator.locks.request && window.BroadcastChannel);
@@ -84,8 +93,11 @@ function share() {
   htmx.createEventSource = function (url) {
     var target = new URL(url, window.location.href);
     target.searchParams.set("after", String(lastId));
+    streamHere = hereList();
+    if (streamHere) target.searchParams.set("here", streamHere);
     source = new EventSource(target.toString(), { withCredentials: true });
     streamEvents.forEach(function (type) { source.addEventListener(type, fromStream); });
+    PRESENCE_FRAMES.forEach(function (type) { source.addEventListener(type, presenceFrame); });
     if (DEV_RELOAD) source.addEventListener("dev_reload", devReload);
     return source;
   };
@@ -93,6 +105,53 @@ function share() {
   function fromStream(event) {
     var message = { type: event.type, id: Number(event.lastEventId), data: event.data };
     if (deliver(message)) post({ kind: "event", message: message });
+  }
+
+  // --- Presence: what the browser's tabs have open. ---
+  var myHere = body.dataset.presence || ""; // "supply:12:viewing", on a purchase's pages
+  var heres = {}; // the holder's: tab id -> {here, heard}
+  var streamHere = ""; // what the open stream said
+  var latest = {}; // the newest presence frame per type and purchase, for tabs that open later
+  var reconnecting = null;
+
+  function hereList() {
+    var found = {};
+    if (myHere) found[myHere] = true;
+    Object.keys(heres).forEach(function (tab) { found[heres[tab].here] = true; });
+    return Object.keys(found).sort().join(",");
+  }
+
+  // The holder: reconnect, soon, when what the tabs have open is not what the stream said.
+  function hereChanged() {
+    if (!holding || hereList() === streamHere || reconnecting) return;
+    reconnecting = window.setTimeout(function () {
+      reconnecting = null;
+      if (holding && !pausedUntil && hereList() !== streamHere) openStream();
+    }, 250);
+  }
+
+  function forgetSilentTabs() {
+    var now = Date.now();
+    Object.keys(heres).forEach(function (tab) {
+      if (now - heres[tab].heard > HERE_FORGET_MS) delete heres[tab];
+    });
+    hereChanged();
+  }
+
+  function sayHere() {
+    if (myHere && !holding) post({ kind: "here", here: myHere });
+  }
+
+  function presenceFrame(event) {
+    var message = { type: event.type, data: event.data };
+    keepLatest(message);
+    post({ kind: "presence", message: message });
+    announce("live:" + event.type, message);
+  }
+
+  function keepLatest(message) {
+    var data = JSON.parse(message.data);
+    latest[message.type + ":" + data.kind + ":" + data.purchase_id] = message;
   }
 
   // Development only (DEBUG): templates or static files changed. The frame carries no id and
@@ -111,6 +170,7 @@ function share() {
 
   function letGo() {
     holding = false;
+    heres = {};
     window.clearTimeout(pausedUntil);
     pausedUntil = null;
     closeStream();
@@ -207,8 +267,12 @@ function share() {
     if (holding) {
       if (note.kind === "hello") post(welcome(note));
       if (note.kind === "ping") post({ kind: "state", state: state });
+      if (note.kind === "here") heres[note.from] = { here: note.here, heard: Date.now() };
+      if (note.kind === "gone") delete heres[note.from];
+      if (note.kind === "here" || note.kind === "gone") hereChanged();
       return;
     }
+    if (note.kind === "here" || note.kind === "gone") return;
     // Other waiting tabs' questions, and answers meant for another tab, are not the holder's.
     if (note.kind === "hello" || note.kind === "ping" || (note.to && note.to !== tabId)) return;
     heardAt = Date.now();
@@ -218,12 +282,20 @@ function share() {
     } else if (note.kind === "welcome") {
       catchUp(note.messages);
       setState(note.state);
+      (note.presence || []).forEach(function (message) {
+        keepLatest(message);
+        announce("live:" + message.type, message);
+      });
     } else if (note.kind === "state") {
       setState(note.state);
     } else if (note.kind === "dev_reload") {
       announce("live:dev_reload", note.message);
-    } else if (note.kind === "holder" && !welcomed) {
-      post({ kind: "hello", after: lastId }); // a new holder: ask it instead
+    } else if (note.kind === "presence") {
+      keepLatest(note.message);
+      announce("live:" + note.message.type, note.message);
+    } else if (note.kind === "holder") {
+      if (!welcomed) post({ kind: "hello", after: lastId }); // a new holder: ask it instead
+      sayHere(); // and tell it what this tab has open
     }
   }
 
@@ -233,7 +305,8 @@ function share() {
     var messages = hello.after >= floor
       ? backlog.filter(function (message) { return message.id > hello.after; })
       : [{ type: "resync", id: lastId, data: JSON.stringify({ id: lastId, reason: "tab-opened" }) }];
-    return { kind: "welcome", to: hello.from, messages: messages, state: state };
+    var presence = Object.keys(latest).map(function (key) { return latest[key]; });
+    return { kind: "welcome", to: hello.from, messages: messages, state: state, presence: presence };
   }
 
   var waiting = null; // the pending lock request, withdrawn before taking over
@@ -283,6 +356,11 @@ function share() {
     channel.onmessage = onNote;
     window.setInterval(watchHolder, PING_EVERY_MS / 2);
     post({ kind: "hello", after: lastId });
+    sayHere();
+    window.setInterval(sayHere, HERE_EVERY_MS);
+    window.setInterval(function () { if (holding) forgetSilentTabs(); }, PING_EVERY_MS);
+    // A tab that closes says so; one that crashes is forgotten after HERE_FORGET_MS.
+    window.addEventListener("pagehide", function () { if (myHere) post({ kind: "gone" }); });
     campaign(false);
   }
 

@@ -242,6 +242,29 @@ class LiveServer(AppServer):
     def purchase_id(self, invoice: str) -> int:
         return int(self.query("SELECT id FROM purchase WHERE invoice_number = ?", invoice)[0][0])
 
+    def fresh_pair(self, kind: str) -> tuple[str, str, str]:
+        """Two untouched drafts of `kind` from one supplier, and that supplier's name: a search
+        for it shows both on one page, whatever other tests used."""
+        rows = self.query(
+            "SELECT purchase.id, invoice_number, partner.name FROM purchase"
+            " JOIN company ON company.id = purchase.company"
+            " JOIN partner ON partner.id = purchase.supplier"
+            " WHERE purchase.kind = ? AND purchase.status = 'draft' AND company.name = ?"
+            " ORDER BY purchase.id",
+            kind,
+            MAIN.name,
+        )
+        unused: dict[str, list[tuple[int, str]]] = {}
+        for purchase_id, invoice, supplier in rows:
+            if purchase_id not in self.used:
+                unused.setdefault(supplier, []).append((purchase_id, invoice))
+        for supplier, drafts in unused.items():
+            if len(drafts) >= 2:
+                (first_id, first), (second_id, second) = drafts[:2]
+                self.used |= {first_id, second_id}
+                return first, second, supplier
+        raise LookupError(f"no two untouched draft {kind} purchases of one supplier left")
+
     def fresh_purchase(self, kind: str) -> str:
         """The invoice of a draft purchase of `kind`, of the demo's main company (the one the
         demo's clerks work for), that no other test has touched."""

@@ -4,7 +4,9 @@ page resumes on the survivor with nothing lost; a broker outage loses nothing an
 
 from __future__ import annotations
 
+import asyncio
 import statistics
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ import pytest
 
 from purchasing import db
 from purchasing.live.brokers import PostgresBroker
+from purchasing.live.presence import BEAT_S
 from purchasing.tables import Purchase
 from tests.helpers.app import Clerk
 from tests.helpers.demo import a_purchase, move
@@ -188,3 +191,38 @@ async def test_a_broker_outage_loses_no_event_and_heals_by_itself(cluster: Clust
         f"after a {cluster.broker} outage: the broker was back by itself in both processes; "
         f"next change delivered in {delay:.0f} ms"
     )
+
+
+async def test_presence_crosses_processes_through_the_broker(cluster: Cluster) -> None:
+    """A clerk editing on process A appears at once to a clerk viewing the same purchase on B,
+    and disappears when their page closes."""
+    (purchase_id,) = await drafts(1)
+    here = f"supply:{purchase_id}"
+    viewer = await cluster.clerk(cluster.b, "supervisor")
+    editor = await cluster.clerk(cluster.a, "admin")
+    async with open_stream(viewer.client, f"/events?here={here}:viewing") as watching:
+        assert (await presence(watching))["people"] == []
+        async with open_stream(editor.client, f"/events?here={here}:editing") as editing:
+            assert (await presence(editing))["people"] == [
+                {"name": "Supervisor", "mode": "viewing"}
+            ]
+            assert (await presence(watching))["people"] == [{"name": "Admin", "mode": "editing"}]
+            # What keeping it costs the broker while both pages sit idle (reported, not asserted).
+            before, began = cluster.b.health()["broker"], time.monotonic()
+            await asyncio.sleep(2 * BEAT_S + 1)
+            after, elapsed = cluster.b.health()["broker"], time.monotonic() - began
+            per_hour = 3600 / elapsed
+            messages = (after["presence_shared"] - before["presence_shared"]) * per_hour
+            size = (after["presence_shared_bytes"] - before["presence_shared_bytes"]) * per_hour
+            TEST_REPORT.append(
+                f"presence through {cluster.broker}, one purchase page open on a process: "
+                f"{messages:.0f} broker messages and {size / 1024:.0f} KiB per hour from it"
+            )
+        assert (await presence(watching))["people"] == []
+
+
+async def presence(stream: Stream) -> dict[str, object]:
+    while True:
+        frame = await stream.next_event()
+        if frame.event == "presence":
+            return dict(frame.json)

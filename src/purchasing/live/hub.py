@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from purchasing.live import outbox
 from purchasing.live.brokers import Broker
 from purchasing.live.events import Event, Wording, from_row, resync_frame
 from purchasing.live.fanout import Fanout, Grant
+from purchasing.live.presence import Presence
 from purchasing.live.reader import LAG_TIMEOUT_S, OutboxReader
 from purchasing.live.recent import MinuteSummary, Recent
 from purchasing.live.replay import Replay
@@ -90,6 +92,10 @@ class Hub:
             missed=self._missed,
             pruned=self.replay.forget_before,
         )
+        # Who has which purchase open, shared with the other processes through the broker.
+        self.presence = Presence(
+            uuid.uuid4().hex[:12], self.broker.share, lambda: self.fanout.subscribers
+        )
         self._started = False
         self._beating: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -103,8 +109,9 @@ class Hub:
         self.reader.last_id = max(newest - self.replay.size, 0)
         await self.reader.poll()
         self._started = True  # events read from now on are news: their delays count
-        await self.broker.start(self.notify)
+        await self.broker.start(self.notify, self.presence.heard)
         self.reader.start()
+        self.presence.start()
         self._beating = asyncio.create_task(self.fanout.beat(), name="heartbeats")
 
     async def stop(self) -> None:
@@ -113,6 +120,7 @@ class Hub:
         self._started = False  # commits from now on are not this hub's to tell
         if self._beating:
             self._beating.cancel()
+        await self.presence.stop()
         await self.reader.stop()
         await self.broker.stop()
 
@@ -244,6 +252,8 @@ class Hub:
                 "announced": self.broker.stats.announced,
                 "heard": self.broker.stats.heard,
                 "outages": self.broker.stats.outages,
+                "presence_shared": self.broker.stats.shared,
+                "presence_shared_bytes": self.broker.stats.shared_bytes,
             },
         }
 

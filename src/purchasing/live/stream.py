@@ -13,6 +13,7 @@ from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
 from purchasing.live.fanout import TooManyStreams
 from purchasing.live.hub import Hub
+from purchasing.live.presence import Here
 from purchasing.live.subscriber import DirectWriter, Owner, Visible
 
 # The scope key under which the server's own `send` is kept, before any middleware wraps it
@@ -54,7 +55,7 @@ class EventStream:
     the frames, its heartbeat timer the heartbeats. `direct`, given the server's own `send`,
     returns a writer straight to the connection when the server allows one."""
 
-    __slots__ = ("actor", "cursor", "direct", "hub", "retry_ms", "session_id")
+    __slots__ = ("actor", "cursor", "direct", "heres", "hub", "retry_ms", "session_id")
 
     def __init__(
         self,
@@ -64,6 +65,7 @@ class EventStream:
         retry_ms: int,
         session_id: str,
         direct: DirectWriters | None = None,
+        heres: tuple[Here, ...] = (),
     ) -> None:
         self.hub = hub
         self.actor = actor
@@ -71,6 +73,7 @@ class EventStream:
         self.retry_ms = retry_ms
         self.session_id = session_id
         self.direct = direct
+        self.heres = heres  # the purchases the browser's tabs have open (live/presence.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         owner = Owner(self.session_id, self.actor)
@@ -81,6 +84,8 @@ class EventStream:
         except TooManyStreams as refusal:
             await _refuse(send, refusal)
             return
+        actor = self.actor
+        self.hub.presence.join(subscriber, actor.id, actor.full_name, self.heres)
         try:
             start: HTTPResponseStartEvent = {
                 "type": "http.response.start",
@@ -94,6 +99,7 @@ class EventStream:
             while (await receive())["type"] != "http.disconnect":
                 pass  # a GET has no body; wait for the client to go or the stream to end
         finally:
+            self.hub.presence.leave(subscriber)
             self.hub.unsubscribe(subscriber)
 
 

@@ -1,4 +1,5 @@
-"""GET /events: one SSE stream per browser (or tab), resuming after `Last-Event-ID` or `?after=`.
+"""GET /events: one SSE stream per browser (or tab), resuming after `Last-Event-ID` or `?after=`,
+saying with `?here=` which purchases the browser's tabs have open (live/presence.py).
 
 `open_stream` is the one way a stream opens: the served app's front (`serving/front.py`) uses it
 to answer a stream ahead of Litestar, and this route when the front lets Litestar answer. Both
@@ -15,7 +16,9 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Scope
 
 from purchasing.domain.actor import Actor
+from purchasing.live.presence import parse_here
 from purchasing.live.stream import EventStream
+from purchasing.services.presence import visible_heres
 from purchasing.services.users import actor_of_session
 from purchasing.web.sessions import COOKIE, SessionConfig
 
@@ -40,8 +43,10 @@ async def open_stream(app: Litestar, scope: Scope) -> EventStream | None:
         return None
     state = app.state
     cursor = connection.headers.get("last-event-id") or connection.query_params.get("after")
+    wanted = parse_here(connection.query_params.get("here", ""))
+    heres = await visible_heres(actor, wanted) if wanted else ()
     return EventStream(
-        state.hub, actor, cursor, state.settings.retry_ms, session_id, state.direct_writers
+        state.hub, actor, cursor, state.settings.retry_ms, session_id, state.direct_writers, heres
     )
 
 

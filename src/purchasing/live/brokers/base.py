@@ -19,9 +19,14 @@ RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
 CONNECT_TIMEOUT_S = 2.0
 # How often an idle LISTEN connection is checked, so a silently dead one is noticed.
 KEEPALIVE_S = 5.0
+MAX_SHARED = 1000  # presence messages queued while the broker is slow; beyond, the next beat
 
 # Called with the newest event id a broker heard of, or None for "catch up now".
 Wake = Callable[[int | None], None]
+# Called with a presence message another process shared (live/presence.py).
+Heard = Callable[[str], None]
+# Presence messages travel on the same channel as event ids, marked by this first character.
+PRESENCE_MARK = "p"
 
 
 @dataclass
@@ -29,6 +34,8 @@ class BrokerStats:
     announced: int = 0
     heard: int = 0
     outages: int = 0
+    shared: int = 0  # presence messages sent
+    shared_bytes: int = 0
 
 
 def where(url: str) -> str:
@@ -54,11 +61,15 @@ class Broker:
     def connected(self) -> bool:
         return True
 
-    async def start(self, wake: Wake) -> None:
+    async def start(self, wake: Wake, presence: Heard | None = None) -> None:
         return None
 
     def announce(self, event_id: int) -> None:
         """Tell the other processes that events up to `event_id` are committed."""
+        return None
+
+    def share(self, message: str) -> None:
+        """Send a presence message to the other processes (none here)."""
         return None
 
     async def stop(self) -> None:
@@ -75,6 +86,8 @@ class NetworkBroker(Broker):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self._wake: Wake = lambda _: None
+        self._presence: Heard = lambda _: None
+        self._shared: list[str] = []  # presence messages waiting to go out
         self._pending = 0
         self._published = 0
         self._announcing = asyncio.Event()
@@ -87,8 +100,10 @@ class NetworkBroker(Broker):
     def connected(self) -> bool:
         return self._listening
 
-    async def start(self, wake: Wake) -> None:
+    async def start(self, wake: Wake, presence: Heard | None = None) -> None:
         self._wake = wake
+        if presence is not None:
+            self._presence = presence
         self._tasks = [
             asyncio.create_task(self._listen_forever(), name="broker-listener"),
             asyncio.create_task(self._announce_forever(), name="broker-announcer"),
@@ -96,6 +111,13 @@ class NetworkBroker(Broker):
 
     def announce(self, event_id: int) -> None:
         self._pending = max(self._pending, event_id)
+        self._announcing.set()
+
+    def share(self, message: str) -> None:
+        """Queue a presence message for the announcer's task; a broker that is down drops it (the
+        next heartbeat carries the same state)."""
+        if len(self._shared) < MAX_SHARED:
+            self._shared.append(PRESENCE_MARK + message)
         self._announcing.set()
 
     async def stop(self) -> None:
@@ -106,7 +128,7 @@ class NetworkBroker(Broker):
                 await task
         if self._pending > self._published:  # the last announcement never went out: send it now
             with contextlib.suppress(Exception):  # if it cannot, the others catch up on their timer
-                await asyncio.wait_for(self._publish(self._pending), CONNECT_TIMEOUT_S)
+                await asyncio.wait_for(self._publish(str(self._pending)), CONNECT_TIMEOUT_S)
         await self._close()
 
     async def _listen_forever(self) -> None:
@@ -149,6 +171,11 @@ class NetworkBroker(Broker):
 
     def _heard(self, payload: Any) -> None:
         self.stats.heard += 1
+        if isinstance(payload, bytes):
+            payload = payload.decode(errors="replace")
+        if isinstance(payload, str) and payload.startswith(PRESENCE_MARK):
+            self._presence(payload[len(PRESENCE_MARK) :])
+            return
         try:
             self._wake(int(payload))
         except (TypeError, ValueError):
@@ -159,8 +186,15 @@ class NetworkBroker(Broker):
             await self._announcing.wait()
             self._announcing.clear()
             pending = self._pending
+            shared, self._shared = self._shared, []
+            announcing = pending > self._published
             try:
-                await self._publish(pending)
+                if announcing:
+                    await self._publish(str(pending))
+                for message in shared:
+                    await self._publish(message)
+                    self.stats.shared += 1
+                    self.stats.shared_bytes += len(message.encode())
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -175,7 +209,7 @@ class NetworkBroker(Broker):
                 self._announce_failing = True
                 await self._reset_publisher()
             else:
-                self.stats.announced += 1
+                self.stats.announced += announcing
                 self._published = max(self._published, pending)
                 self._announce_failing = False
 
@@ -184,7 +218,8 @@ class NetworkBroker(Broker):
         fails (raise)."""
         raise NotImplementedError
 
-    async def _publish(self, event_id: int) -> None:
+    async def _publish(self, payload: str) -> None:
+        """Send `payload` (an event id, or a marked presence message) on the channel."""
         raise NotImplementedError
 
     async def _reset_publisher(self) -> None:

@@ -45,11 +45,11 @@ class PostgresBroker(NetworkBroker):
             if not connection.is_closed():
                 connection.terminate()
 
-    async def _publish(self, event_id: int) -> None:
+    async def _publish(self, payload: str) -> None:
         if self._publisher is None or self._publisher.is_closed():
             self._publisher = await self._connect()
         await self._publisher.execute(
-            "SELECT pg_notify($1, $2)", CHANNEL, str(event_id), timeout=CONNECT_TIMEOUT_S
+            "SELECT pg_notify($1, $2)", CHANNEL, payload, timeout=CONNECT_TIMEOUT_S
         )
 
     async def _reset_publisher(self) -> None:

@@ -53,8 +53,8 @@ class RedisBroker(NetworkBroker):
             with contextlib.suppress(Exception):
                 await client.aclose()
 
-    async def _publish(self, event_id: int) -> None:
-        await self._publisher.publish(CHANNEL, event_id)
+    async def _publish(self, payload: str) -> None:
+        await self._publisher.publish(CHANNEL, payload)
 
     async def _close(self) -> None:
         with contextlib.suppress(Exception):

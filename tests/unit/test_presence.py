@@ -1,0 +1,150 @@
+"""Presence kept by the streams: who has a purchase open, told to those watching it and (for
+editing markers) to those who may see it; shared between processes, forgotten when a process
+stops refreshing."""
+
+from __future__ import annotations
+
+import json
+
+from purchasing.domain.actor import Actor
+from purchasing.domain.roles import Role
+from purchasing.live.presence import BEAT_S, EXPIRE_S, Here, Presence, parse_here
+from purchasing.live.stream import visible_to
+from purchasing.live.subscriber import HubStats, Owner, Subscriber
+
+SUPPLY_12 = Here("supply", 12, "viewing", 1, 1)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def stream(user_id: int, company: int = 1, role: Role = Role.MANAGER) -> Subscriber:
+    actor = Actor(user_id, f"user{user_id}", f"User {user_id}", role, company)
+    return Subscriber(visible_to(actor), 0, 100, HubStats(), Owner(f"s{user_id}", actor))
+
+
+def frames(subscriber: Subscriber, event: str) -> list[dict[str, object]]:
+    """The data of each `event` frame queued for `subscriber`, taken."""
+    found = []
+    for frame in subscriber.take().split(b"\n\n"):
+        if frame.startswith(b"event: %s\n" % event.encode()):
+            found.append(json.loads(frame.split(b"data: ", 1)[1]))
+    return found
+
+
+class Node:
+    """One process's presence, its streams, and what it shared."""
+
+    def __init__(self, name: str, clock: Clock) -> None:
+        self.streams: list[Subscriber] = []
+        self.shared: list[str] = []
+        self.presence = Presence(name, self.shared.append, lambda: self.streams, clock)
+
+    def open(self, subscriber: Subscriber, *heres: Here) -> Subscriber:
+        self.streams.append(subscriber)
+        actor = subscriber.owner.actor  # type: ignore[union-attr]
+        self.presence.join(subscriber, actor.id, actor.full_name, heres)
+        return subscriber
+
+    def close(self, subscriber: Subscriber) -> None:
+        self.presence.leave(subscriber)
+        self.streams.remove(subscriber)
+
+
+def people(frame: dict[str, object]) -> list[tuple[str, str]]:
+    return [(p["name"], p["mode"]) for p in frame["people"]]  # type: ignore[attr-defined, index]
+
+
+def test_parse_here_keeps_only_well_formed_items() -> None:
+    assert parse_here("supply:12:viewing,feed:3:editing,x,feed:a:viewing,feed:1:owning") == [
+        ("supply", 12, "viewing"),
+        ("feed", 3, "editing"),
+    ]
+    assert len(parse_here(",".join(f"supply:{n}:viewing" for n in range(50)))) == 10
+
+
+def test_watchers_see_each_other_but_not_themselves_and_leaving_is_told() -> None:
+    node = Node("a", Clock())
+    first = node.open(stream(1), SUPPLY_12)
+    assert frames(first, "presence") == [{"kind": "supply", "purchase_id": 12, "people": []}]
+    second = node.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    assert [people(f) for f in frames(first, "presence")] == [[("User 2", "editing")]]
+    assert [people(f) for f in frames(second, "presence")] == [[("User 1", "viewing")]]
+    node.close(second)
+    assert [people(f) for f in frames(first, "presence")] == [[]]
+
+
+def test_one_entry_per_person_editing_wins() -> None:
+    node = Node("a", Clock())
+    watcher = node.open(stream(1), SUPPLY_12)
+    node.open(stream(2), SUPPLY_12)
+    node.open(stream(2), Here("supply", 12, "editing", 1, 1))  # the same person, another browser
+    assert people(frames(watcher, "presence")[-1]) == [("User 2", "editing")]
+
+
+def test_editing_markers_go_to_whoever_may_see_the_purchase_and_nobody_else() -> None:
+    node = Node("a", Clock())
+    index = node.open(stream(1))  # an index page: nothing open
+    stranger = node.open(stream(9, company=2))
+    node.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    assert frames(index, "editing") == [
+        {"kind": "supply", "purchase_id": 12, "editors": ["User 2"]}
+    ]
+    assert frames(stranger, "editing") == []
+    late = node.open(stream(3))  # a page that opens while someone edits gets the marker
+    assert frames(late, "editing") == [{"kind": "supply", "purchase_id": 12, "editors": ["User 2"]}]
+    assert frames(node.open(stream(8, company=2)), "editing") == []
+
+
+def test_presence_crosses_processes_and_a_silent_process_is_forgotten() -> None:
+    clock = Clock()
+    a, b = Node("a", clock), Node("b", clock)
+    watcher = b.open(stream(1), SUPPLY_12)
+    frames(watcher, "presence")
+    a.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    for message in a.shared:
+        b.presence.heard(message)
+    assert people(frames(watcher, "presence")[-1]) == [("User 2", "editing")]
+    b.presence.heard(a.shared[-1].replace('"node":"a"', '"node":"b"'))  # its own: ignored
+    assert frames(watcher, "presence") == []
+
+    a.shared.clear()
+    clock.now += BEAT_S
+    a.presence.beat()  # the heartbeat repeats what A has
+    assert a.shared
+    b.presence.heard(a.shared[-1])
+    clock.now += EXPIRE_S - 1
+    b.presence.beat()
+    assert frames(watcher, "presence") == []  # still fresh
+    clock.now += 2  # A died: no word for EXPIRE_S
+    b.presence.beat()
+    assert people(frames(watcher, "presence")[-1]) == []
+
+
+def test_leaving_elsewhere_is_told_with_the_scope_it_was_shared_with() -> None:
+    clock = Clock()
+    a, b = Node("a", clock), Node("b", clock)
+    index = b.open(stream(1))
+    editor = a.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    for message in a.shared:
+        b.presence.heard(message)
+    assert frames(index, "editing")[-1]["editors"] == ["User 2"]
+    a.shared.clear()
+    a.close(editor)
+    for message in a.shared:
+        b.presence.heard(message)
+    assert frames(index, "editing") == [{"kind": "supply", "purchase_id": 12, "editors": []}]
+
+
+def test_a_message_that_does_not_decode_changes_nothing() -> None:
+    node = Node("b", Clock())
+    watcher = node.open(stream(1), SUPPLY_12)
+    frames(watcher, "presence")
+    node.presence.heard("{not json")
+    node.presence.heard('{"node": "a", "purchases": {"supply:x": [1, 1, []]}}')
+    assert frames(watcher, "presence") == []
