@@ -55,6 +55,8 @@ CONTEXTS = pytest.StashKey[list[BrowserContext]]()
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Attach the server's output to a failing test's report, and keep its artifacts while its
     pages are still open."""
+    if call.when == "teardown":
+        carry_figures(item)  # before the report is made: it copies the properties
     outcome = yield
     report = outcome.get_result()
     if not report.failed:
@@ -104,15 +106,44 @@ def traced_contexts(
             context.tracing.stop()
 
 
+# What each test measured or kept travels with its teardown report (user_properties) into these
+# totals, so that the summary is complete when pytest-xdist runs the tests in worker processes.
+FIGURES_PROPERTY = "e2e figures"
+_totals: dict[str, list[Any]] = {"kept": [], "report": [], "coalesced": [], "latencies": []}
+
+
+def carry_figures(item: pytest.Item) -> None:
+    figures = {
+        "kept": [str(folder) for folder in KEPT],
+        "report": list(TEST_REPORT),
+        "coalesced": [list(c) for c in COALESCED],
+        "latencies": list(LATENCIES),
+    }
+    if any(figures.values()):
+        item.user_properties.append((FIGURES_PROPERTY, figures))
+    for gathered in (KEPT, TEST_REPORT, COALESCED, LATENCIES):
+        gathered.clear()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Gather the figures; with xdist this runs in the controller on every worker's report."""
+    if report.when != "teardown":
+        return
+    for name, value in report.user_properties:
+        if name == FIGURES_PROPERTY:
+            for key, values in value.items():
+                _totals[key].extend(values)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    for folder in KEPT:
+    for folder in _totals["kept"]:
         terminalreporter.write_line(f"kept for the failed test: {folder}/")
-    for line in TEST_REPORT:
+    for line in _totals["report"]:
         terminalreporter.write_line(line)
-    for kind, events, refreshes in COALESCED:
+    for kind, events, refreshes in _totals["coalesced"]:
         terminalreporter.write_line(f"{events} {kind} events in a row: {refreshes} table refreshes")
-    if LATENCIES:
-        ordered = sorted(LATENCIES)
+    if _totals["latencies"]:
+        ordered = sorted(_totals["latencies"])
         median = ordered[len(ordered) // 2]
         terminalreporter.write_line(
             f"live update, click in A to row changed in B: median {median:.0f} ms, "

@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from playwright.sync_api import (
     Browser,
@@ -242,6 +242,14 @@ def open_as(browser: Browser, base_url: str, username: str) -> Page:
     page = browser.new_context(base_url=base_url).new_page()
     LoginPage(page).login(username)
     return page
+
+
+def two_people(browser: Browser, base_url: str, a: str, b: str) -> Iterator[tuple[Page, Page]]:
+    """Two people signed in, each in a browser of their own (for a fixture to yield from)."""
+    pages = open_as(browser, base_url, a), open_as(browser, base_url, b)
+    yield pages
+    for page in pages:
+        page.context.close()
 
 
 def watch(page: Page, kind: str, query: str) -> IndexPage:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import CYCLE, RECORD_CLICK, DetailPage, PurchaseFormPage, open_as, watch
+from e2e.pages import CYCLE, RECORD_CLICK, DetailPage, PurchaseFormPage, two_people, watch
 from tests.helpers.report import TEST_REPORT
 from tests.helpers.servers import LiveServer
 
@@ -19,11 +19,7 @@ NOTE = "Sopir datang jam 10, cek segel karung"
 @pytest.fixture
 def clerks(browser: Browser, base_url: str) -> Iterator[tuple[Page, Page]]:
     """A (manager) changes the purchase; B (supervisor) has its detail page open."""
-    a = open_as(browser, base_url, "manager")
-    b = open_as(browser, base_url, "supervisor")
-    yield a, b
-    a.context.close()
-    b.context.close()
+    yield from two_people(browser, base_url, "manager", "supervisor")
 
 
 def watching(b: Page, kind: str, purchase_id: int) -> DetailPage:

@@ -8,18 +8,14 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import PurchaseFormPage, open_as
+from e2e.pages import PurchaseFormPage, two_people
 from tests.helpers.servers import LiveServer
 
 
 @pytest.fixture
 def clerks(browser: Browser, base_url: str) -> Iterator[tuple[Page, Page]]:
     """A (manager) saves first; B (admin) is editing the same purchase."""
-    a = open_as(browser, base_url, "manager")
-    b = open_as(browser, base_url, "admin")
-    yield a, b
-    a.context.close()
-    b.context.close()
+    yield from two_people(browser, base_url, "manager", "admin")
 
 
 def editing(page: Page, kind: str, purchase_id: int) -> PurchaseFormPage:

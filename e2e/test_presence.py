@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import DetailPage, IndexPage, open_as
+from e2e.pages import DetailPage, IndexPage, two_people
 from tests.helpers.report import TEST_REPORT
 from tests.helpers.servers import LiveServer
 
@@ -20,11 +20,7 @@ KILLED_MS = 20000
 @pytest.fixture
 def clerks(browser: Browser, base_url: str) -> Iterator[tuple[Page, Page]]:
     """A (manager) comes and goes; B (supervisor) stays on the purchase's detail page."""
-    a = open_as(browser, base_url, "manager")
-    b = open_as(browser, base_url, "supervisor")
-    yield a, b
-    a.context.close()
-    b.context.close()
+    yield from two_people(browser, base_url, "manager", "supervisor")
 
 
 def kill(page: Page) -> None:

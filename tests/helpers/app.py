@@ -98,3 +98,10 @@ class LiveApp:
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=10)
+
+
+async def signed_in(live: LiveApp, username: str) -> Clerk:
+    """A clerk of its own (cookies and all) on `live`, signed in as the demo's `username`."""
+    clerk = Clerk(live.client())
+    await clerk.login(username)
+    return clerk

@@ -209,7 +209,7 @@ async def test_presence_crosses_processes_through_the_broker(cluster: Cluster) -
             assert (await presence(watching))["people"] == [{"name": "Admin", "mode": "editing"}]
             # What keeping it costs the broker while both pages sit idle (reported, not asserted).
             before, began = cluster.b.health()["broker"], time.monotonic()
-            await asyncio.sleep(2 * BEAT_S + 1)
+            await asyncio.sleep(BEAT_S + 1)  # one heartbeat at least
             after, elapsed = cluster.b.health()["broker"], time.monotonic() - began
             per_hour = 3600 / elapsed
             messages = (after["presence_shared"] - before["presence_shared"]) * per_hour

@@ -4,16 +4,12 @@ purchase deleted meanwhile says by whom and when, to those who could see it and 
 from __future__ import annotations
 
 from purchasing.tables import Farm
-from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.app import LiveApp, signed_in
+from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import a_purchase
 
 
-async def signed_in(live: LiveApp, username: str) -> Clerk:
-    clerk = Clerk(live.client())
-    await clerk.login(username)
-    return clerk
-
-
+@SQLITE_ONLY  # rendering, not storage
 async def test_htmx_gets_the_live_part_of_the_page_it_would_morph(live: LiveApp) -> None:
     manager = await signed_in(live, "manager")
     draft = await a_purchase("supply", "draft")
@@ -69,6 +65,7 @@ async def test_a_deleted_purchase_says_who_deleted_it_to_whoever_could_see_it(
             assert "deleted-by" not in answer.text
 
 
+@SQLITE_ONLY  # rendering, not storage
 async def test_a_purchase_that_never_existed_is_not_found(live: LiveApp) -> None:
     manager = await signed_in(live, "manager")
     for url in ("/purchases/supply/999999", "/purchases/feed/0"):

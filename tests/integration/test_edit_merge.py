@@ -10,15 +10,10 @@ from typing import Any
 import pytest
 
 from purchasing.tables import Purchase, SupplyLine
-from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.app import Clerk, LiveApp, signed_in
+from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import move
 from tests.helpers.forms import form_fields, header, ids
-
-
-async def signed_in(live: LiveApp, username: str) -> Clerk:
-    clerk = Clerk(live.client())
-    await clerk.login(username)
-    return clerk
 
 
 @pytest.fixture
@@ -78,6 +73,7 @@ async def lines(purchase_id: int) -> list[dict[str, Any]]:
     )
 
 
+@SQLITE_ONLY  # the same merge and messages on either engine
 async def test_fields_changed_on_different_sides_are_both_saved(two: tuple[Clerk, Clerk]) -> None:
     manager, admin = two
     pid = await two_line_draft(admin)
@@ -138,6 +134,7 @@ async def test_a_field_changed_on_both_sides_comes_back_marked_and_saves_when_se
     assert [float(x["quantity"]) for x in await lines(pid)] == [5, 4]
 
 
+@SQLITE_ONLY  # the same merge and messages on either engine
 async def test_a_line_changed_on_both_sides_is_marked_on_that_line(
     two: tuple[Clerk, Clerk],
 ) -> None:
@@ -153,6 +150,7 @@ async def test_a_line_changed_on_both_sides_is_marked_on_that_line(
     assert form_fields(clash.text)["lines-1-quantity"] == "7"
 
 
+@SQLITE_ONLY  # the same merge and messages on either engine
 async def test_a_purchase_closed_meanwhile_keeps_the_typed_form_and_saves_nothing(
     two: tuple[Clerk, Clerk],
 ) -> None:
@@ -170,6 +168,7 @@ async def test_a_purchase_closed_meanwhile_keeps_the_typed_form_and_saves_nothin
     assert (await stored(pid))["notes"] == "urgent"
 
 
+@SQLITE_ONLY  # the same merge and messages on either engine
 async def test_a_purchase_deleted_meanwhile_keeps_the_typed_form(
     two: tuple[Clerk, Clerk],
 ) -> None:
@@ -185,6 +184,7 @@ async def test_a_purchase_deleted_meanwhile_keeps_the_typed_form(
     assert form_fields(answer.text)["notes"] == "Masih saya ketik"
 
 
+@SQLITE_ONLY  # the same merge and messages on either engine
 async def test_the_stale_banner_says_who_changed_what_and_only_to_those_who_may_see(
     live: LiveApp, two: tuple[Clerk, Clerk]
 ) -> None:

@@ -7,17 +7,11 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from purchasing.tables import Farm
-from tests.helpers.app import Clerk, LiveApp
+from tests.helpers.app import LiveApp, signed_in
 from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import a_purchase
 from tests.helpers.report import TEST_REPORT
 from tests.helpers.sse import Frame, Stream, open_stream
-
-
-async def signed_in(live: LiveApp, username: str) -> Clerk:
-    clerk = Clerk(live.client())
-    await clerk.login(username)
-    return clerk
 
 
 async def next_of(stream: Stream, event: str) -> Frame:
@@ -25,6 +19,10 @@ async def next_of(stream: Stream, event: str) -> Frame:
         frame = await stream.next_event()
         if frame.event == event:
             return frame
+
+
+# Presence lives in the streams and the broker; the one query (scope) is plain: SQLite alone.
+pytestmark = SQLITE_ONLY
 
 
 def names(frame: Frame) -> list[tuple[str, str]]:
@@ -84,7 +82,6 @@ async def test_a_stream_is_heard_only_for_the_purchases_its_user_may_see(live: L
 IDLE_WINDOW_S = 31
 
 
-@SQLITE_ONLY  # what travels on the stream does not depend on the database
 async def test_what_an_idle_page_with_someone_else_on_it_receives(live: LiveApp) -> None:
     """Reported, not asserted beyond "nothing but heartbeats": presence costs an idle page no
     frames, only the stream's own heartbeats."""

@@ -16,7 +16,7 @@ from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable, 
 from purchasing.live.events import ChangeAction, PurchaseChanged
 from purchasing.services.errors import NotFound
 from purchasing.services.listing import Row
-from purchasing.services.purchases import GOODS_TABLES, find_purchase
+from purchasing.services.purchases import GOODS_TABLES, MAX_ID, find_purchase
 from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, LivestockLine, OutboxEvent, Purchase, StatusHistory
 
@@ -119,6 +119,8 @@ async def deleted_purchase(kind: Kind, purchase_id: int, actor: Actor) -> Delete
     """The deletion of a purchase the actor could see, while the outbox still holds its event;
     None when there is no such purchase or the actor may not know of it."""
     require(actor.role, Action.READ, kind)
+    if not 0 < purchase_id <= MAX_ID:
+        return None
     where = (OutboxEvent.purchase == purchase_id) & (OutboxEvent.kind == kind.value)
     clause = purchase_filter(actor, OutboxEvent)
     if clause is not None:
