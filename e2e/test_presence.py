@@ -30,7 +30,7 @@ def kill(page: Page) -> None:
     page.evaluate("setTimeout(() => { for (;;) {} }, 0)")
 
 
-IDLE_WINDOW_S = 16  # a stream heartbeat (15 s) and three presence beats (5 s) fit in it
+IDLE_WINDOW_S = 6  # longer than the 5 s at which a tab tells its holder what it has open
 
 
 def no_requests_while_idle(page: Page) -> None:

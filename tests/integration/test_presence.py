@@ -78,13 +78,13 @@ async def test_a_stream_is_heard_only_for_the_purchases_its_user_may_see(live: L
         assert [f for f in stream.pending() if f.event == "presence"] == []
 
 
-# Two of the stream's heartbeats (every 15 s of silence) and six presence beats (every 5 s).
-IDLE_WINDOW_S = 31
+# Longer than a presence beat (5 s): the beats between processes bring an idle page nothing.
+IDLE_WINDOW_S = 6
 
 
 async def test_what_an_idle_page_with_someone_else_on_it_receives(live: LiveApp) -> None:
-    """Reported, not asserted beyond "nothing but heartbeats": presence costs an idle page no
-    frames, only the stream's own heartbeats."""
+    """Presence costs an idle page no frames: only the stream's own heartbeats (one after each
+    15 s of silence: the bench's `idle` scenario measures their bytes per client-hour)."""
     draft = await a_purchase("supply", "draft")
     here = f"supply:{draft['id']}"
     viewer, other = await signed_in(live, "manager"), await signed_in(live, "admin")
@@ -97,9 +97,9 @@ async def test_what_an_idle_page_with_someone_else_on_it_receives(live: LiveApp)
         watching.pending()
         await asyncio.sleep(IDLE_WINDOW_S)  # the window measured: an idle page, on purpose
         frames = watching.pending()
-    assert all(frame.comment is not None for frame in frames), frames
-    size = sum(len(f": {f.comment}\n\n") for f in frames) * 3600 / IDLE_WINDOW_S
+    others = [frame for frame in frames if frame.comment is None]
     TEST_REPORT.append(
-        f"presence, an idle page with someone else on it: {len(frames)} frames in "
-        f"{IDLE_WINDOW_S} s, all heartbeats: {size:.0f} bytes of stream per hour"
+        f"presence, an idle page with someone else on it: {len(others)} frames in "
+        f"{IDLE_WINDOW_S} s besides heartbeats"
     )
+    assert others == []

@@ -61,9 +61,9 @@ class PurchaseFormController(Controller):
     async def edit(
         self, request: HTMXRequest, purchase_kind: NamedDependency[Kind], purchase_id: FromPath[int]
     ) -> Template:
-        """The edit page, live: the stream's cursor is read before the purchase, so any change
-        after the form was read reaches its stale banner."""
-        page = await live_page(request, "purchases/form.html.j2")
+        """The edit page, live: the stream's cursor is taken before the purchase is read, so any
+        change after the form was read reaches its stale banner."""
+        page = await live_page(request, "purchases/form.html.j2", read_first=False)
         editing = await open_edit(purchase_kind, purchase_id, request.user)
         form = editing.form
         if not is_editable(editing.status):
@@ -176,7 +176,7 @@ async def _render(
             "purchases/_form.html.j2", context=context, status_code=status_code, headers=VARY_HTMX
         )
     if page is None:
-        page = await live_page(request, "purchases/form.html.j2")
+        page = await live_page(request, "purchases/form.html.j2", read_first=False)
     page.context.update(context)
     page.status_code = status_code
     page.headers.update(VARY_HTMX)

@@ -28,10 +28,17 @@ def safe_next(target: str, request: Request[Any, Any, Any]) -> str:
     return request.app.route_reverse("purchase_index", kind=Kind.SUPPLY.value)
 
 
-async def live_page(request: Request[Any, Any, Any], template: str) -> Template:
+async def live_page(
+    request: Request[Any, Any, Any], template: str, *, read_first: bool = True
+) -> Template:
     """A page with an event stream, carrying the newest event id when it was built so the stream
-    misses nothing that happened after; call it before reading what the page shows."""
-    cursor = await request.app.state.hub.cursor()
+    misses nothing that happened after; call it before reading what the page shows.
+
+    Without `read_first` the cursor is what this process has read so far, with no read of its
+    own: the stream may then bring an event the page already reflects, which is harmless where
+    events are compared by version (the forms' stale banner) and saves a query per render."""
+    hub = request.app.state.hub
+    cursor = await hub.cursor() if read_first else hub.last_id
     return Template(template, context={"live_cursor": cursor})
 
 
