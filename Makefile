@@ -47,10 +47,10 @@ unit: install-test
 # Each tier ends by naming its 15 slowest tests. Most of their time is spent waiting (on servers,
 # browsers, streams), so each runs more workers than the machine has cores.
 integration: install-test
-	$(BIN)/pytest tests/integration -n 4 --durations=15
+	$(BIN)/pytest tests/integration -n 4 --dist worksteal --durations=15
 
 e2e: browser proxy
-	$(BIN)/pytest e2e -n 2 --durations=15
+	$(BIN)/pytest e2e -n 2 --dist worksteal --durations=15
 
 # The e2e suite 5 times over; names every test that failed in any run (e2e/flake_check.py).
 flake-check: browser proxy

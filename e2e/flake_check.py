@@ -38,7 +38,18 @@ def main(runs: int) -> int:
         report.unlink(missing_ok=True)
         with (OUT / f"run-{run}.log").open("wb") as log:
             code = subprocess.call(
-                [sys.executable, "-m", "pytest", "e2e", "-n", "2", "-q", f"--junitxml={report}"],
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "e2e",
+                    "-n",
+                    "2",
+                    "--dist",
+                    "worksteal",
+                    "-q",
+                    f"--junitxml={report}",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

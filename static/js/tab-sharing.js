@@ -149,9 +149,12 @@ function share() {
     announce("live:" + event.type, message);
   }
 
+  // Nobody there (the page's own default) needs no keeping: the map holds only what is shown.
   function keepLatest(message) {
     var data = JSON.parse(message.data);
-    latest[message.type + ":" + data.kind + ":" + data.purchase_id] = message;
+    var key = message.type + ":" + data.kind + ":" + data.purchase_id;
+    if ((data.people || data.editors || []).length) latest[key] = message;
+    else delete latest[key];
   }
 
   // Development only (DEBUG): templates or static files changed. The frame carries no id and
