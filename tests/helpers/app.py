@@ -74,11 +74,18 @@ class LiveApp:
 
     def __init__(self, app: Litestar) -> None:
         self.app = app
-        self.socket = socket.socket()
+        # Named TCP so that asyncio turns Nagle off on each connection: on a bare socket()
+        # (protocol 0) every kept-alive request of a test waited ~40 ms for a delayed ACK.
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
         front = Front(app, direct=True)
-        config = uvicorn.Config(front, log_level="warning", timeout_graceful_shutdown=2)
+        # Idle connections are kept a minute: a test's clients may wait on each other (logins
+        # one after another) longer than uvicorn's 5 s, and a POST racing the server's close of
+        # its connection fails as a browser's would not (browsers retry it on a new one).
+        config = uvicorn.Config(
+            front, log_level="warning", timeout_graceful_shutdown=2, timeout_keep_alive=60
+        )
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
 
