@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, cast
@@ -47,16 +49,72 @@ class LazyPostgresEngine(PostgresEngine):
         return None
 
 
+class SQLiteWriter:
+    """One connection, on one thread, for every write transaction run straight on sqlite3
+    (`db_direct`): a script (a generator of statements) runs whole on that thread, so a
+    transaction costs one thread hop. Both open with the first transaction; `close` ends them."""
+
+    def __init__(self, connection_kwargs: dict[str, Any]) -> None:
+        self._kwargs = connection_kwargs
+        self._thread: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+
+    async def run(self, script: Any) -> Any:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, script)
+
+    def _run(self, script: Any) -> Any:
+        if self._connection is None:
+            self._connection = sqlite3.connect(**self._kwargs)
+            self._connection.row_factory = sqlite3.Row
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            step = next(script)
+            while True:
+                statement, params = step
+                rows = (
+                    [dict(row) for row in connection.execute(statement.sqlite, params)]
+                    if statement.sqlite
+                    else []
+                )
+                step = script.send(rows)
+        except StopIteration as done:
+            result = done.value
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        try:
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        return result
+
+    async def close(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.get_running_loop().run_in_executor(thread, self._close)
+            thread.shutdown()
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
 class SharedReaderSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine opens a connection, and a thread for it, for every statement run
     outside a transaction. While the app runs (`start` to `stop`), plain SELECTs share one
     connection kept open instead: in WAL mode each statement reads what has committed by then.
     Everything else, and every statement before `start` or after `stop`, runs as Piccolo runs
-    it."""
+    it, but for the transactions of `db_direct`, which run on `writer`."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._reader: aiosqlite.Connection | None = None
+        self.writer = SQLiteWriter(self.connection_kwargs)
 
     async def open_reader(self) -> None:
         if self._reader is None:
@@ -159,5 +217,6 @@ async def start(engine: Engine[Any], pool_size: int = 10) -> None:
 async def stop(engine: Engine[Any]) -> None:
     if isinstance(engine, SharedReaderSQLiteEngine):
         await engine.close_reader()
+        await engine.writer.close()
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()

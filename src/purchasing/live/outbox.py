@@ -9,6 +9,7 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from purchasing.db import current_engine, write_transaction
+from purchasing.db_direct import INSERT_EVENT, LOCK_OUTBOX, Script
 from purchasing.live.events import PurchaseChanged
 from purchasing.tables import OutboxEvent
 
@@ -37,6 +38,32 @@ async def write_change(change: PurchaseChanged) -> Row:
         change.farm_id,
         change,
     )
+
+
+def row_of(change: PurchaseChanged) -> Row:
+    """The outbox row of `change`, but for its id."""
+    return {
+        "type": change.type,
+        "kind": change.kind.value,
+        "company": change.company_id,
+        "farm": change.farm_id,
+        "payload": msgspec.json.encode(change).decode(),
+    }
+
+
+def write_direct(change: PurchaseChanged) -> Script[Row]:
+    """`write_change` as steps of a direct transaction (`db_direct`); the event's row."""
+    row = row_of(change)
+    yield LOCK_OUTBOX, {"lock": OUTBOX_LOCK}
+    (written,) = yield (
+        INSERT_EVENT,
+        {
+            **row,
+            "purchase": change.purchase_id,
+            "created_at": datetime.now(UTC),
+        },
+    )
+    return {"id": written["id"], **row}
 
 
 async def write(

@@ -32,6 +32,15 @@ def purchase_filter(
     return table.company == actor.company_id
 
 
+def direct_scope(actor: Actor) -> tuple[str, dict[str, Any]]:
+    """The same scope for `db_direct.FIND_PURCHASE`: which statement, and its parameters."""
+    if actor.sees_everything:
+        return "all", {}
+    if actor.role is Role.OPERATOR:
+        return "farms", {"farms": sorted(actor.farm_ids)}
+    return "company", {"company": actor.company_id}
+
+
 def company_ids(actor: Actor) -> list[int] | None:
     """Companies whose partners and items the actor may use; None means all."""
     if actor.sees_everything:

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from purchasing import metrics
+from purchasing.db_direct import FIND_PURCHASE, LAST_MOVE, MOVE, RECORD_MOVE, Script
 from purchasing.domain.actor import Actor
-from purchasing.domain.permissions import Forbidden
+from purchasing.domain.permissions import Action, Forbidden, require
 from purchasing.domain.statuses import Kind, RuleError, Status, check_move, check_note
-from purchasing.live.events import ChangeAction
-from purchasing.services.changes import Changes
+from purchasing.live.events import ChangeAction, PurchaseChanged, Who
+from purchasing.services.changes import Change, Changes
 from purchasing.services.errors import Conflict, NotFound
-from purchasing.services.purchase_events import purchase_changed
-from purchasing.services.purchases import find_purchase
-from purchasing.tables import Purchase, StatusHistory
+from purchasing.services.purchases import MAX_ID
+from purchasing.services.scope import direct_scope
 
 log = logging.getLogger("purchasing.status")
 RETRY_WINDOW = timedelta(seconds=2)
@@ -131,94 +131,115 @@ async def _change(
     user_agent: str,
     echo: str,
 ) -> StatusChange:
-    """The change itself; it tells `attempt` what it finds on the way."""
-    kind, purchase_id, new_status, actor = (
-        attempt.kind,
-        attempt.purchase_id,
-        attempt.to_status,
-        attempt.actor,
-    )
+    """The change itself, one direct transaction (`db_direct`); it tells `attempt` what it
+    finds on the way."""
+    require(attempt.actor.role, Action.READ, attempt.kind)
+    if not 0 < attempt.purchase_id <= MAX_ID:
+        raise NotFound(f"No {attempt.kind.value} purchase {attempt.purchase_id}.")
     check_note(notes)  # before any query: a note of any size is refused at once
-    async with changes.changing() as change:
-        row = await find_purchase(kind, purchase_id, actor, for_update=True)
+    move = Move(attempt, expected_version, notes, client_ip[:64], user_agent[:255], echo)
+    change = await changes.run(move.script)
+    if change.duplicate:
+        changes.suppressed += 1
+        metrics.DUPLICATES_SUPPRESSED.inc()
+    return change
+
+
+@dataclass
+class Move:
+    """A status change as a script of statements (run whole on SQLite's writer thread)."""
+
+    attempt: Attempt
+    expected_version: int
+    notes: str
+    client_ip: str
+    user_agent: str
+    echo: str
+
+    def script(self, change: Change) -> Script[StatusChange]:
+        attempt = self.attempt
+        kind, purchase_id, new_status, actor = (
+            attempt.kind,
+            attempt.purchase_id,
+            attempt.to_status,
+            attempt.actor,
+        )
+        scope, scope_params = direct_scope(actor)
+        found = yield FIND_PURCHASE[scope], {"id": purchase_id, "kind": kind.value, **scope_params}
+        if not found:
+            raise NotFound(f"No {kind.value} purchase {purchase_id}.")
+        row = found[0]
         current = attempt.from_status = Status(row["status"])
         attempt.invoice = row["invoice_number"]
         now = datetime.now(UTC)
-        if row["version"] != expected_version:
-            if await _is_retry(row, new_status, expected_version, actor, now):
-                changes.suppressed += 1
-                metrics.DUPLICATES_SUPPRESSED.inc()
+        if row["version"] != self.expected_version:
+            last_moves = yield LAST_MOVE, {"id": purchase_id}
+            if _is_retry(row, new_status, self.expected_version, actor, now, last_moves):
                 return _result(kind, row, new_status, new_status, row["version"], now, actor, None)
             raise StaleVersion(current, row["version"])
-        check_move(kind, current, new_status, actor.role, notes)
-        version = await _record_move(attempt, current, expected_version, now)
-        await StatusHistory(
-            purchase=purchase_id,
-            from_status=current.value,
-            to_status=new_status.value,
-            notes=notes,
-            changed_by=actor.id,
-            changed_at=now,
-            client_ip=client_ip[:64],
-            user_agent=user_agent[:255],
-        ).save()
-        change.emit(
-            await purchase_changed(
-                ChangeAction.STATUS_CHANGED,
-                kind,
-                row,
-                current,
-                new_status,
-                version,
-                actor,
-                now,
-                echo,
-            )
-        )
-    return _result(kind, row, current, new_status, version, now, actor, change.event_ids[0])
-
-
-async def _record_move(
-    attempt: Attempt, current: Status, expected_version: int, now: datetime
-) -> int:
-    """Move the purchase to `attempt.to_status`, if it is still at `expected_version`; its new
-    version."""
-    updated = (
-        await Purchase.update(
+        check_move(kind, current, new_status, actor.role, self.notes)
+        moved = yield (
+            MOVE,
             {
-                Purchase.status: attempt.to_status.value,
-                Purchase.version: Purchase.version + 1,
-                Purchase.updated_by: attempt.actor.id,
-                Purchase.updated_at: now,
-            }
+                "id": purchase_id,
+                "status": new_status.value,
+                "version": self.expected_version,
+                "actor": actor.id,
+                "now": now,
+            },
         )
-        .where((Purchase.id == attempt.purchase_id) & (Purchase.version == expected_version))
-        .returning(Purchase.version)
-    )
-    if not updated:
-        raise StaleVersion(current, expected_version + 1)
-    return int(updated[0]["version"])
+        if not moved:
+            raise StaleVersion(current, self.expected_version + 1)
+        version = int(moved[0]["version"])
+        yield (
+            RECORD_MOVE,
+            {
+                "id": purchase_id,
+                "from_status": current.value,
+                "status": new_status.value,
+                "notes": self.notes,
+                "actor": actor.id,
+                "now": now,
+                "client_ip": self.client_ip,
+                "user_agent": self.user_agent,
+            },
+        )
+        event = PurchaseChanged(
+            action=ChangeAction.STATUS_CHANGED,
+            kind=kind,
+            purchase_id=purchase_id,
+            invoice_number=row["invoice_number"],
+            supplier=row["supplier"],
+            company_id=row["company"],
+            farm_id=row["farm"],
+            old_status=current,
+            new_status=new_status,
+            version=version,
+            changed_by=Who(actor.id, actor.full_name),
+            changed_at=now,
+            echo=self.echo[:64],
+        )
+        written = yield from change.write(event)
+        return _result(kind, row, current, new_status, version, now, actor, written["id"])
 
 
-async def _is_retry(
-    row: dict[str, Any], status: Status, expected_version: int, actor: Actor, now: datetime
+def _is_retry(
+    row: dict[str, Any],
+    status: Status,
+    expected_version: int,
+    actor: Actor,
+    now: datetime,
+    last_moves: list[dict[str, Any]],
 ) -> bool:
-    """The actor's own move from `expected_version` to `status` landed less than 2 s ago."""
+    """The actor's own move from `expected_version` to `status` (the last of `last_moves`)
+    landed less than 2 s ago."""
     if row["status"] != status.value or row["version"] != expected_version + 1:
         return False
-    last = (
-        await StatusHistory.select(
-            StatusHistory.to_status, StatusHistory.changed_by, StatusHistory.changed_at
-        )
-        .where(StatusHistory.purchase == row["id"])
-        .order_by(StatusHistory.id, ascending=False)
-        .first()
-    )
-    return (
-        last is not None
-        and last["to_status"] == status.value
+    return any(
+        last["to_status"] == status.value
         and last["changed_by"] == actor.id
         and now - last["changed_at"] < RETRY_WINDOW
+        for last in last_moves
     )
 
 
