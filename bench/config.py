@@ -28,6 +28,18 @@ class Mode:
     tab_clicks: int = 20  # counted clicks per run in the browser scenario (click-to-other-tab)
     tab_warmup_clicks: int = 3  # made first in every run, not counted
     tab_click_timeout_s: float = 5.0  # longest wait for one click to show in the other tab
+    # The reconnect storm: the server restarted under N streams while status changes go on.
+    reconnect_clients: tuple[int, ...] = (1_000, 5_000)
+    # One status change every 75 ms per 1,000 streams, all along (375 ms at 5,000): the same
+    # event deliveries per second at every N, which one worker keeps up with (at 10,000 streams
+    # one every 75 ms would take ~3.5 cores: see bench/README.md).
+    reconnect_change_every_s: float = 0.075
+    reconnect_live_s: float = 2.0  # changes reaching the streams before the restart
+    reconnect_after_s: float = 3.0  # changes go on this long after the new server is ready
+    reconnect_spread_s: float = 2.0  # a cut stream first waits a random delay within this
+    reconnect_backoff_s: float = 0.25  # after a failed attempt; doubled in a row, up to...
+    reconnect_backoff_max_s: float = 1.0
+    reconnect_timeout_s: float = 30.0  # longest wait for every stream to catch up
 
 
 QUICK = Mode(
@@ -50,5 +62,6 @@ FULL = Mode(
     write_writers=(1, 10, 50),
     write_seconds=5.0,
     tab_clicks=50,
+    reconnect_clients=(5_000, 10_000),
 )
 MODES = {mode.name: mode for mode in (QUICK, FULL)}

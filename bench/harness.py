@@ -1,5 +1,5 @@
 """What every scenario works with: a temporary directory, the prepared databases, the load
-generator, and a way to start app instances, the floor and the peer; all undone on exit."""
+generator, and a way to start app instances, the floor and the peers; all undone on exit."""
 
 from __future__ import annotations
 
@@ -152,11 +152,13 @@ class Harness:
             for (server, reader), session in zip(apps_and_readers, logins, strict=True)
         ]
 
-    async def start_floor_and_peer(self) -> tuple[BenchServer, BenchServer]:
+    async def start_floor_and_peers(self) -> tuple[BenchServer, BenchServer, BenchServer]:
+        """The floor, the Litestar peer and the sse-starlette peer, started together."""
         floor = self.processes.floor(self._name("floor"))
         peer = self.processes.peer(self._name("peer"))
-        await asyncio.gather(floor.wait_healthy(), peer.wait_healthy())
-        return floor, peer
+        peer_starlette = self.processes.peer_starlette(self._name("peer-starlette"))
+        await asyncio.gather(*(s.wait_healthy() for s in (floor, peer, peer_starlette)))
+        return floor, peer, peer_starlette
 
     def stop(self, servers: Sequence[BenchServer | App]) -> None:
         self.processes.stop([s.server if isinstance(s, App) else s for s in servers])

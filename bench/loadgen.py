@@ -16,8 +16,10 @@ import contextlib
 import json
 import math
 import os
+import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +68,18 @@ class Receipts:
             sent = self.changed_at.get(event_id)
             if sent is not None and not math.isnan(sent):
                 found.extend(at - sent for at in times)
+        return found
+
+    def latencies_from(self, sent: list[float]) -> list[float] | None:
+        """Receive time minus the time each event's POST was sent (`sent`, in the order sent):
+        the events, in the order of their ids (every server numbers them upward), matched one
+        for one with the POSTs. None when the counts differ (an event no client received):
+        the match would then be a guess."""
+        if len(self.times) != len(sent):
+            return None
+        found: list[float] = []
+        for event_id, at in zip(sorted(self.times), sent, strict=True):
+            found.extend(received - at for received in self.times[event_id])
         return found
 
 
@@ -363,16 +377,22 @@ class LoadGenerator:
                 return {"receipts": book.count, "timed_out": True}
         return {"receipts": book.count, "timed_out": False}
 
-    async def collect(self) -> dict[str, Any]:
-        """Latency (receive time minus `changed_at`) over every receipt since `arm`."""
+    async def collect(self, sent_at: list[float] | None = None) -> dict[str, Any]:
+        """Latency (receive time minus `changed_at`) over every receipt since `arm`; given
+        `sent_at` (when each event's POST was sent, in order, on `clock()`), also the latency
+        from those times (None when events and POSTs cannot be matched one for one)."""
         book = self.sse.receipts
-        return {
+        answer: dict[str, Any] = {
             "receipts": book.count,
             "events": len(book.times),
             "resyncs": book.resyncs,
             "lost_connections": self.sse.lost,
             "latency": latency_summary(book.latencies()),
         }
+        if sent_at is not None:
+            from_sent = book.latencies_from(sent_at)
+            answer["latency_from_sent"] = None if from_sent is None else latency_summary(from_sent)
+        return answer
 
     async def idle_bytes(self, port: int | None = None) -> dict[str, Any]:
         """Per stream (of the server on `port`, or of every server): the bytes of the initial
@@ -588,6 +608,7 @@ async def _writer(
 async def serve_commands() -> None:
     """Read commands from stdin, answer each on stdout, until `quit` or end of input."""
     generator = LoadGenerator()
+    resuming = ResumingStreams()
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -605,6 +626,13 @@ async def serve_commands() -> None:
         "storm_again": generator.storm_again,
         "storm_wait": generator.storm_wait,
         "storm_end": generator.storm_end,
+        "resume_open": resuming.open,
+        "resume_arm": resuming.arm,
+        "resume_target": resuming.set_target,
+        "resume_caught": resuming.wait_caught,
+        "resume_through": resuming.wait_through,
+        "resume_collect": resuming.collect,
+        "resume_close": resuming.close,
     }
     limit = raise_open_files_limit()
     _answer({"ready": True, "open_files_limit": limit, "pid": os.getpid()})
@@ -618,11 +646,395 @@ async def serve_commands() -> None:
         except Exception as error:  # reported to the orchestrator, which stops the bench
             _answer({"error": f"{op}: {type(error).__name__}: {error}"})
     await generator.sse_close(timeout_s=5)
+    await resuming.close(timeout_s=5)
 
 
 def _answer(reply: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
+
+
+# --- Resuming streams (the `reconnect` scenario) ---------------------------------------------
+# Each stream remembers the id of the last event it received and, when its connection is cut,
+# comes back with `Last-Event-ID` as EventSource does: after a random delay, retrying refused
+# attempts with a growing pause. What each one received is kept as one receipt count per event
+# id (a bytearray from the run's first id), so a missing and a doubled id are both seen.
+
+FRAME_END = b"\n\n"
+STREAM_END = b"\r\n0\r\n\r\n"  # the last chunk of a response the server ended
+CONNECT_TIMEOUT_S = 5.0  # one attempt; a SYN dropped by a full backlog is retried within it
+MAX_HEAD_BYTES = 64 * 1024
+IDLE, SCHEDULED, CONNECTING, OPEN = range(4)
+
+
+class ResumingClient(asyncio.Protocol):
+    """One `GET /events` stream that resumes after its last event id when cut."""
+
+    __slots__ = (
+        "back_at",
+        "book",
+        "caught_at",
+        "counts",
+        "cut_at",
+        "failures_in_row",
+        "in_body",
+        "last_id",
+        "live",
+        "opened",
+        "refused",
+        "state",
+        "tail",
+        "through",
+        "timer",
+        "transport",
+    )
+
+    def __init__(self, book: ResumingStreams) -> None:
+        self.book = book
+        self.transport: asyncio.Transport | None = None
+        self.state = IDLE
+        self.opened: asyncio.Future[bool] | None = None  # the first open only
+        self.last_id: int | None = None  # sent as Last-Event-ID
+        self.counts = bytearray()  # receipts of event `book.base + 1 + i` since `arm`
+        self.through = 0  # every event up to this id received since `arm`
+        self.tail = b""
+        self.in_body = False
+        self.live = False  # the stream is open: 200 and its first chunk (`retry:`) came
+        self.failures_in_row = 0
+        self.refused = False  # this attempt was answered with something else than a stream
+        self.timer: asyncio.TimerHandle | None = None  # the reconnect due
+        self.cut_at = self.back_at = self.caught_at = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.state = OPEN
+        self.tail, self.in_body, self.refused = b"", False, False
+        resume = b"" if self.last_id is None else b"last-event-id: %d\r\n" % self.last_id
+        self.transport.write(self.book.request + resume + b"\r\n")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.state = IDLE
+        cut, self.live = self.live, False
+        if cut:
+            self.cut_at = clock()
+            self.book.cuts += 1
+        elif not self.refused:
+            self.book.failed("closed before the stream opened")
+        if self.opened is not None and not self.opened.done():
+            self.opened.set_result(False)
+        self.book.schedule(self, after_cut=cut)
+
+    def data_received(self, data: bytes) -> None:
+        now = clock()
+        buffer = self.tail + data if self.tail else data
+        if not self.in_body:
+            end = buffer.find(HEADER_END)
+            if end < 0:
+                self.tail = buffer
+                if len(buffer) > MAX_HEAD_BYTES:
+                    self._refused("response head too large")
+                return
+            if not buffer.startswith(b"HTTP/1.1 200"):
+                self._refused(buffer[9:12].decode(errors="replace"))
+                return
+            self.in_body = True
+            buffer = buffer[end + 2 :]  # keep one CRLF so the first line starts after a newline
+        if not self.live and len(buffer) > 2:  # the first body chunk (`retry:`)
+            self._opened(now)
+        self.tail = self._scan(buffer, now)
+        if buffer.endswith(STREAM_END) and self.transport is not None:
+            self.transport.close()  # the server ended the response: reconnect
+
+    def _opened(self, now: float) -> None:
+        self.live = True
+        self.failures_in_row = 0
+        book = self.book
+        book.streams_opened += 1
+        if self.opened is not None and not self.opened.done():
+            self.opened.set_result(True)
+        if not book.target:
+            book.reopened_early += self.cut_at > 0  # on the old server, before it exited
+        elif not self.back_at:  # the first stream since the old server exited
+            self.back_at = now
+            book.back += 1
+            self._check_caught(now)
+
+    def _refused(self, why: str) -> None:
+        self.refused = True
+        self.book.failed(f"answered {why}")
+        if self.transport is not None:
+            self.transport.close()
+
+    def _scan(self, buffer: bytes, now: float) -> bytes:
+        """Note each event whose frame is complete (its blank line came, as EventSource
+        dispatches it); a resync moves the last id as EventSource would, and is counted.
+        Returns what must wait for the next read."""
+        position = 0
+        while True:
+            start = buffer.find(ID_LINE, position)
+            if start < 0:
+                return buffer[max(position, len(buffer) - KEEP) :]
+            end = buffer.find(FRAME_END, start + len(ID_LINE))
+            if end < 0:
+                return buffer[start:]
+            position = end + 1
+            line_end = buffer.find(b"\n", start + len(ID_LINE))
+            event_id = _number(buffer[start + len(ID_LINE) : line_end])
+            if event_id is None:
+                continue
+            self.last_id = event_id
+            if buffer.startswith(RESYNC_LINE, line_end):
+                self.book.resyncs += 1
+            else:
+                self._note(event_id, now)
+
+    def _note(self, event_id: int, now: float) -> None:
+        book = self.book
+        index = event_id - book.base - 1
+        if index < 0:
+            book.stale += 1  # an event from before the run: a duplicate of one received then
+            return
+        counts = self.counts
+        if index >= len(counts):
+            counts.extend(bytes(index + 1 - len(counts)))
+        if counts[index]:
+            book.duplicates[event_id] += 1
+        counts[index] = min(counts[index] + 1, 255)
+        through = self.through - book.base
+        while through < len(counts) and counts[through]:
+            through += 1
+        self.through = book.base + through
+        self._check_caught(now)
+
+    def _check_caught(self, now: float) -> None:
+        """Caught up: open again since the old server exited, with every event up to the
+        book's target."""
+        book = self.book
+        if self.back_at and not self.caught_at and book.target and self.through >= book.target:
+            self.caught_at = now
+            book.caught += 1
+            if book.caught >= len(book.clients):
+                book.all_caught.set()
+
+    def arm(self, base: int) -> None:
+        if self.last_id is None:
+            self.last_id = base  # as a page's `?after=`: its cursor when it was rendered
+        self.counts = bytearray()
+        self.through = base
+        self.cut_at = self.back_at = self.caught_at = 0.0
+
+
+def _this(client: ResumingClient) -> Callable[[], ResumingClient]:
+    """The protocol factory handing `create_connection` this very client."""
+    return lambda: client
+
+
+class ResumingStreams:
+    """The resuming streams of one server and what they received since `resume_arm`."""
+
+    def __init__(self) -> None:
+        self.clients: list[ResumingClient] = []
+        self.request = b""
+        self.port = 0
+        self.random = random.Random(0)  # noqa: S311 (spreading reconnects, not secrets)
+        self.spread_s = 2.0
+        self.backoff_s = 0.25
+        self.backoff_max_s = 1.0
+        self.until = 0.0  # loop time after which no stream reconnects
+        self.closing = False
+        self.connecting: set[asyncio.Task[None]] = set()
+        self._reset(0)
+
+    def _reset(self, base: int) -> None:
+        self.base = base
+        self.target = 0
+        self.caught = self.back = self.cuts = self.streams_opened = self.reopened_early = 0
+        self.attempts = self.stale = self.resyncs = 0
+        self.duplicates: Counter[int] = Counter()  # event id -> second (or later) receipts
+        self.failures: Counter[str] = Counter()  # failed attempts by what went wrong
+        self.all_caught = asyncio.Event()
+
+    # --- Reconnecting ---
+
+    def failed(self, what: str) -> None:
+        """Count a failed attempt, telling those before the old server exited from those
+        after (the new server's, or refused while none runs)."""
+        self.failures[f"{what} ({'after' if self.target else 'before'} the exit)"] += 1
+
+    def schedule(self, client: ResumingClient, after_cut: bool) -> None:
+        """Reconnect `client` later: after a cut at a random delay within `spread_s`, after a
+        failed attempt at `backoff_s` doubled per failure in a row (at most `backoff_max_s`),
+        with jitter. Nothing after `until` or once closing."""
+        loop = asyncio.get_running_loop()
+        if self.closing or client.state != IDLE or loop.time() >= self.until:
+            return
+        if after_cut:
+            delay = self.random.uniform(0, self.spread_s)
+        else:
+            pause = min(self.backoff_s * 2**client.failures_in_row, self.backoff_max_s)
+            delay = pause * self.random.uniform(0.5, 1.0)
+            client.failures_in_row += 1
+        client.state = SCHEDULED
+        client.timer = loop.call_later(delay, self._attempt, client)
+
+    def _attempt(self, client: ResumingClient) -> None:
+        client.timer = None
+        if self.closing or client.state != SCHEDULED:
+            return
+        client.state = CONNECTING
+        self.attempts += 1
+        task = asyncio.get_running_loop().create_task(self._connect(client))
+        self.connecting.add(task)
+        task.add_done_callback(self.connecting.discard)
+
+    async def _connect(self, client: ResumingClient) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                await loop.create_connection(_this(client), HOST, self.port)
+        except (OSError, TimeoutError) as error:
+            self.failed(type(error).__name__)
+            if client.state == CONNECTING:  # not already lost and rescheduled
+                client.state = IDLE
+                self.schedule(client, after_cut=False)
+
+    # --- Commands ---
+
+    async def open(
+        self,
+        port: int,
+        count: int,
+        batch: int,
+        headers: dict[str, str],
+        spread_s: float,
+        backoff_s: float,
+        backoff_max_s: float,
+        timeout_s: float,
+    ) -> dict[str, Any]:
+        """Open `count` resuming streams in batches (as `sse_open`); they reconnect when cut
+        only after `resume_arm`. Fails when one does not open within `timeout_s`."""
+        if self.clients:
+            raise RuntimeError("resume_close first")
+        self.port, self.closing, self.until = port, False, 0.0
+        self.spread_s, self.backoff_s, self.backoff_max_s = spread_s, backoff_s, backoff_max_s
+        # Without the blank line: a reconnect adds its Last-Event-ID header first.
+        self.request = sse_request("/events", port, headers)[:-2]
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        deadline = started + timeout_s
+        for first in range(0, count, batch):
+            clients = [ResumingClient(self) for _ in range(min(batch, count - first))]
+            self.clients.extend(clients)
+            for client in clients:
+                client.opened = loop.create_future()
+                client.state = CONNECTING
+            connects = [loop.create_connection(_this(c), HOST, port) for c in clients]
+            await asyncio.gather(*connects, return_exceptions=True)
+            waiting = [c.opened for c in clients if c.opened is not None and not c.opened.done()]
+            if waiting:
+                await asyncio.wait(waiting, timeout=max(deadline - time.monotonic(), 0))
+            failed = sum(1 for c in clients if not c.live)
+            for client in clients:
+                client.opened = None
+            if failed:
+                raise RuntimeError(f"{failed} of {len(clients)} streams did not open")
+        return {"opened": len(self.clients), "seconds": time.monotonic() - started}
+
+    async def arm(self, base: int, follow_s: float) -> dict[str, Any]:
+        """Count from event `base` on (every stream has it); cut streams reconnect for the
+        next `follow_s` seconds."""
+        self._reset(base)
+        self.until = asyncio.get_running_loop().time() + follow_s
+        for client in self.clients:
+            client.arm(base)
+        return {"live": sum(c.live for c in self.clients)}
+
+    async def set_target(self, target: int) -> dict[str, Any]:
+        """The old server has exited, `target` being the newest event committed: from now on
+        a stream that opens is back, and caught up once it also has every event up to
+        `target`."""
+        self.target = target
+        now = clock()
+        for client in self.clients:
+            client._check_caught(now)
+        return {"caught": self.caught}
+
+    async def wait_caught(self, timeout_s: float) -> dict[str, Any]:
+        """Until every stream is caught up (see `set_target`), or the timeout."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_caught.wait(), timeout_s)
+        return {
+            "caught": self.caught,
+            "back": self.back,
+            "timed_out": not self.all_caught.is_set(),
+        }
+
+    async def wait_through(self, last: int, timeout_s: float) -> dict[str, Any]:
+        """Until every stream is open and has every event up to `last`, or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            behind = sum(1 for c in self.clients if c.through < last or not c.live)
+            if not behind or time.monotonic() >= deadline:
+                return {"behind": behind, "timed_out": bool(behind)}
+            await asyncio.sleep(0.05)
+
+    async def collect(self, last: int, origin: float) -> dict[str, Any]:
+        """The run's figures: events up to `last` never received (lost) or received twice
+        (duplicated), and times from `origin` (on `clock()`) until each stream was back
+        and caught up."""
+        base, expected = self.base, max(last - self.base, 0)
+        lost = 0
+        lost_by_id: Counter[int] = Counter()
+        for client in self.clients:
+            counts = client.counts[:expected].ljust(expected, b"\0")
+            missing = counts.count(0)
+            if missing:
+                lost += missing
+                lost_by_id.update(base + 1 + i for i, count in enumerate(counts) if not count)
+        backs = [c.back_at - origin for c in self.clients if c.back_at]
+        caughts = [c.caught_at - origin for c in self.clients if c.caught_at]
+        cuts = [c.cut_at - origin for c in self.clients if c.cut_at]
+        return {
+            "clients": len(self.clients),
+            "events": expected,
+            "receipts_expected": expected * len(self.clients),
+            "lost": lost,
+            "lost_ids": dict(sorted(lost_by_id.items())[:20]),  # id -> streams without it
+            "duplicated": self.duplicates.total() + self.stale,
+            "duplicated_ids": dict(sorted(self.duplicates.items())[:20]),  # id -> extra receipts
+            "stale": self.stale,
+            "resyncs": self.resyncs,
+            "cuts": self.cuts,
+            "reopened_early": self.reopened_early,
+            "back": self.back,
+            "caught": self.caught,
+            "attempts": self.attempts,
+            "failures": dict(self.failures),
+            "live": sum(c.live for c in self.clients),
+            "cut_s": latency_summary(cuts) | {"min": min(cuts, default=None)},
+            "back_s": latency_summary(backs) | {"min": min(backs, default=None)},
+            "caught_s": latency_summary(caughts) | {"min": min(caughts, default=None)},
+        }
+
+    async def close(self, timeout_s: float = 30) -> dict[str, Any]:
+        """Close every stream, with no reconnect."""
+        self.closing = True
+        for client in self.clients:
+            if client.timer is not None:
+                client.timer.cancel()
+        for task in list(self.connecting):
+            task.cancel()
+        clients, self.clients = self.clients, []
+        for client in clients:
+            if client.transport is not None:
+                client.transport.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if all(c.transport is None for c in clients):
+                break
+            await asyncio.sleep(0.05)  # polling: each transport ends on a later turn of the loop
+        return {"closed": len(clients)}
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Starting and stopping the processes under test: the app, the floor and the peer.
+"""Starting and stopping the processes under test: the app, the floor and the two peers.
 
 Every process (a `BenchServer`, on tests/helpers/process.py) is started with its open-files
 limit raised to the hard limit, writes its output to a log file in the bench's temporary
@@ -184,6 +184,11 @@ class Processes:
         port = self.ports.take()
         return self.spawn(name, ["-m", "bench.peer", "--port", str(port)], bench_env(), port)
 
+    def peer_starlette(self, name: str = "peer-starlette") -> BenchServer:
+        port = self.ports.take()
+        args = ["-m", "bench.peer_starlette", "--port", str(port)]
+        return self.spawn(name, args, bench_env(), port)
+
     def stop(self, servers: list[BenchServer]) -> None:
         """SIGTERM to each at once, then wait for each (SIGKILL after 10 s)."""
         for server in servers:
@@ -196,6 +201,32 @@ class Processes:
 
     def stop_all(self) -> None:
         self.stop(list(self.started))
+
+    def app_on(
+        self, name: str, port: int, var_dir: Path, database_url: str, **settings: str
+    ) -> BenchServer:
+        """The app on a given `port`: a restart where its clients come back, with the same
+        VAR_DIR (sessions) and database as before."""
+        args = ["-m", "purchasing", "serve", "--port", str(port)]
+        return self.spawn(name, args, app_env(var_dir, database_url, **settings), port)
+
+    async def end(self, server: BenchServer, timeout_s: float = 10) -> int | None:
+        """SIGTERM, then wait for the exit without blocking the event loop (SIGKILL after
+        `timeout_s`); returns the exit code."""
+        process = server.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    break
+                await asyncio.sleep(0.01)  # polling: the process is not the loop's child
+            if process.poll() is None:
+                process.kill()
+                await asyncio.to_thread(process.wait, timeout_s)
+        if server in self.started:
+            self.started.remove(server)
+        return None if process is None else process.returncode
 
 
 def bench_env() -> dict[str, str]:

@@ -40,6 +40,7 @@ MODULES = (
     "bench.scenarios.writes",
     "bench.scenarios.browser",
     "bench.scenarios.burst",
+    "bench.scenarios.reconnect",
 )
 
 

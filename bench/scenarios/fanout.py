@@ -1,12 +1,15 @@
-"""Scenarios 1-3a: fan-out latency at N streams, next to the floor and the peer; memory and
-asyncio tasks per connection.
+"""Scenarios 1-3a: fan-out latency at N streams, next to the floor and two peers (Litestar
+channels, sse-starlette); memory and asyncio tasks per connection.
 
-Each run starts fresh servers (our app, the floor, the peer), so memory per connection is
+Each run starts fresh servers (our app, the floor, the two peers), so memory per connection is
 read on a process that never held N streams before. In each run, one server at a time (their
 order rotates from run to run): open `warmup_streams` streams and close them; read RSS (and
 our `/health` tasks); open N streams in batches; read RSS and tasks again; then make the
 events one at a time, each once every client has the previous one (or after
-`event_timeout_s`), and read the server's CPU time over the 30 events."""
+`event_timeout_s`), and read the server's CPU time over the 30 events.
+
+Latency is taken twice for every event at every client: from the `changed_at` the server wrote
+in the event, and from the moment the bench sent the POST that made it (the user's clock)."""
 
 from __future__ import annotations
 
@@ -20,18 +23,23 @@ from bench.cycle import next_open_status
 from bench.databases import Purchase
 from bench.harness import App, Harness, say
 from bench.httpclient import Connection
+from bench.loadgen import clock
 from bench.procstat import cpu_seconds, rss_kb
 from bench.report import Table
 from bench.scenarios import Outcome, scenario
 from bench.servers import BenchServer
 from bench.stats import Spread, ratios
 
-SERVERS = ("ours", "floor", "peer")
+SERVERS = ("ours", "floor", "peer", "peer_starlette")
+OTHERS = SERVERS[1:]
 LABELS = {
     "ours": "Purchasing Live",
     "floor": "floor (bare asyncio)",
     "peer": "peer (Litestar channels)",
+    "peer_starlette": "peer (sse-starlette)",
 }
+SHORT = {"floor": "floor", "peer": "Litestar", "peer_starlette": "sse-starlette"}
+FROM_POST = "from_post_"  # a latency figure taken from the POST sent, not `changed_at`
 GIVE_UP_AFTER_TIMEOUTS = 3  # consecutive events not delivered in time end the measurement
 SETTLE_S = 0.1
 
@@ -41,7 +49,7 @@ class Target:
     name: str
     server: BenchServer
     stream_headers: dict[str, str]
-    fire: Callable[[], Awaitable[None]]
+    fire: Callable[[], Awaitable[float]]  # makes one event; returns when its POST was sent
     has_tasks: bool
 
 
@@ -53,30 +61,38 @@ class StatusChanges:
         self.purchase = purchase
         self.connection = Connection(app.server.port)
 
-    async def __call__(self) -> None:
+    async def __call__(self) -> float:
+        """One change; returns when its POST was sent (on the load generator's clock)."""
         purchase_id, status, version = self.purchase
         target = next_open_status(str(status))
         form = {"status": target, "version": str(version), "notes": ""}
         path = f"/purchases/supply/{purchase_id}/status"
+        await self.connection.open()  # the send time counts no TCP handshake
+        sent = clock()
         response = await self.connection.request(
             "POST", path, self.app.login.post_headers(), form=form
         )
         if response.status != 200:
             raise RuntimeError(f"status change answered {response.status}")
         self.purchase[1], self.purchase[2] = target, int(version) + 1
+        return sent
 
 
 class Post:
-    """The floor's and the peer's trigger: one POST, answered once the event is on its way."""
+    """The floor's and the peers' trigger: one POST, answered once the event is on its way."""
 
     def __init__(self, server: BenchServer, path: str) -> None:
         self.path = path
         self.connection = Connection(server.port)
 
-    async def __call__(self) -> None:
+    async def __call__(self) -> float:
+        """One event; returns when its POST was sent (on the load generator's clock)."""
+        await self.connection.open()  # the send time counts no TCP handshake
+        sent = clock()
         response = await self.connection.request("POST", self.path, body=b"")
         if response.status != 200:
             raise RuntimeError(f"POST {self.path} answered {response.status}")
+        return sent
 
 
 async def measure(harness: Harness, target: Target, clients: int) -> dict[str, Any]:
@@ -102,8 +118,9 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
     gc_before = after.get("gc")
     cpu_before, loadgen_before = cpu_seconds(server.pid), cpu_seconds(loadgen.pid)
     fired = late = in_a_row = 0
+    sent_at: list[float] = []
     for _ in range(mode.events):
-        await target.fire()
+        sent_at.append(await target.fire())
         fired += 1
         answer = await loadgen.call(
             "wait", receipts=connected * fired, timeout_s=mode.event_timeout_s
@@ -115,7 +132,7 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
     cpu = cpu_seconds(server.pid) - cpu_before
     loadgen_cpu = cpu_seconds(loadgen.pid) - loadgen_before
     gc_after = (await server.get_json()).get("gc") if gc_before else None
-    collected = await loadgen.call("collect")
+    collected = await loadgen.call("collect", sent_at=sent_at)
     await loadgen.call("sse_close")
     await server.wait_streams(0)
     return {
@@ -132,6 +149,8 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
         "resyncs": collected["resyncs"],
         "lost_connections": collected["lost_connections"],
         "latency_s": collected["latency"],
+        # From the POST sent; None when events and POSTs could not be matched one for one.
+        "latency_from_post_s": collected["latency_from_sent"],
         "server_cpu_s": cpu,
         "loadgen_cpu_s": loadgen_cpu,
         "rss_before_kb": rss_before,
@@ -145,7 +164,7 @@ async def measure(harness: Harness, target: Target, clients: int) -> dict[str, A
             else None
         ),
         # Ours: full collections during the events and the longest pause since the server
-        # started (GET /health `gc`); the floor and the peer do not report theirs.
+        # started (GET /health `gc`); the floor and the peers do not report theirs.
         "gc_full_collections": gc_after["collections"][2] - gc_before["collections"][2]
         if gc_after and gc_before
         else None,
@@ -158,40 +177,47 @@ class ServerSet:
     app: App
     floor: BenchServer
     peer: BenchServer
+    peer_starlette: BenchServer
+
+    def all(self) -> list[App | BenchServer]:
+        return [self.app, self.floor, self.peer, self.peer_starlette]
 
 
 async def start_set(harness: Harness) -> ServerSet:
-    (app,), (floor, peer) = await asyncio.gather(
-        harness.start_apps(1), harness.start_floor_and_peer()
+    (app,), (floor, peer, peer_starlette) = await asyncio.gather(
+        harness.start_apps(1), harness.start_floor_and_peers()
     )
-    return ServerSet(app, floor, peer)
+    return ServerSet(app, floor, peer, peer_starlette)
 
 
 async def one_run(harness: Harness, servers: ServerSet, clients: int, run: int) -> dict[str, Any]:
-    """Our app, the floor and the peer measured one after the other, in an order that rotates
-    from run to run; the servers are stopped afterwards."""
-    app, floor, peer = servers.app, servers.floor, servers.peer
+    """Our app, the floor and the two peers measured one after the other, in an order that
+    rotates from run to run; the servers are stopped afterwards."""
+    app, floor = servers.app, servers.floor
+    peer, peer_starlette = servers.peer, servers.peer_starlette
     try:
         purchase = (await app.open_purchases(1))[0]
         targets = [
             Target("ours", app.server, app.login.headers(), StatusChanges(app, purchase), True),
             Target("floor", floor, {}, Post(floor, "/trigger"), False),
             Target("peer", peer, {}, Post(peer, "/publish"), False),
+            Target("peer_starlette", peer_starlette, {}, Post(peer_starlette, "/publish"), False),
         ]
-        order = targets[run % 3 :] + targets[: run % 3]
+        turn = run % len(targets)
+        order = targets[turn:] + targets[:turn]
         results = {}
         for target in order:
             results[target.name] = await measure(harness, target, clients)
         return results
     finally:
-        harness.stop([app, floor, peer])
+        harness.stop(servers.all())
 
 
 def _ms(spread: Spread) -> str:
     return spread.text(scale=1000, digits=1)
 
 
-@scenario("fanout", "Fan-out latency next to the floor and the peer; memory per connection")
+@scenario("fanout", "Fan-out latency next to the floor and two peers; memory per connection")
 async def fanout(harness: Harness) -> Outcome:
     mode = harness.mode
     per_n: dict[int, dict[str, list[dict[str, Any]]]] = {}
@@ -205,22 +231,33 @@ async def fanout(harness: Harness) -> Outcome:
                 for name, result in (await one_run(harness, servers, clients, run)).items():
                     runs[name].append(result)
         finally:
-            harness.stop([server for s in sets for server in (s.app, s.floor, s.peer)])
+            harness.stop([server for s in sets for server in s.all()])
         per_n[clients] = runs
         harness.partial["fanout"] = build(mode, per_n)  # kept should the bench be interrupted
     return build(mode, per_n)
 
 
 def build(mode: Mode, per_n: dict[int, dict[str, list[dict[str, Any]]]]) -> Outcome:
-    """The data and the three tables, from every run of every N measured."""
+    """The data and the four tables, from every run of every N measured."""
     data: dict[str, Any] = {}
     latency = Table(
         f"Fan-out: {mode.events} status changes to N streams (latency in ms)",
         ["N", "server", "p50", "p99", "max", "delivered/expected", "server CPU s"],
     )
+    from_post = Table(
+        "Fan-out from the POST sent: the same events, timed from the moment the bench sent the "
+        "POST that made each one (latency in ms)",
+        ["N", "server", "p50", "p99", "max", "runs timed"],
+    )
     compare = Table(
-        "Fan-out side by side: ours / floor and ours / peer (same run, same N, same 30 events)",
-        ["N", "p99 ours/floor", "p99 ours/peer", "CPU ours/floor", "CPU ours/peer"],
+        f"Fan-out side by side: ours / floor and ours / each peer (same run, same N, same "
+        f"{mode.events} events)",
+        [
+            "N",
+            *(f"p99 ours/{SHORT[other]}" for other in OTHERS),
+            "p99 from the POST ours/floor",
+            *(f"CPU ours/{SHORT[other]}" for other in OTHERS),
+        ],
     )
     memory = Table(
         "Memory and tasks per connection (N idle streams, fresh server)",
@@ -250,6 +287,16 @@ def build(mode: Mode, per_n: dict[int, dict[str, list[dict[str, Any]]]]) -> Outc
                     s["cpu"].text(digits=2),
                 ]
             )
+            from_post.rows.append(
+                [
+                    f"{clients:,}",
+                    LABELS[name],
+                    _ms(s["from_post_p50"]),
+                    _ms(s["from_post_p99"]),
+                    _ms(s["from_post_max"]),
+                    f"{s['from_post_p99'].runs}/{len(results)}",
+                ]
+            )
             memory.rows.append(
                 [
                     f"{clients:,}",
@@ -261,18 +308,18 @@ def build(mode: Mode, per_n: dict[int, dict[str, list[dict[str, Any]]]]) -> Outc
                 ]
             )
         pairs = {}
-        for other in ("floor", "peer"):
-            for figure, key in (("p99", "p99"), ("cpu", "server_cpu_s")):
-                ours = [_figure(r, key) for r in runs["ours"]]
-                theirs = [_figure(r, key) for r in runs[other]]
-                pairs[f"{figure}_ours_over_{other}"] = ratios(ours, theirs)
+        for other in OTHERS:
+            for figure in ("p99", "from_post_p99", "server_cpu_s"):
+                ours = [_figure(r, figure) for r in runs["ours"]]
+                theirs = [_figure(r, figure) for r in runs[other]]
+                short = "cpu" if figure == "server_cpu_s" else figure
+                pairs[f"{short}_ours_over_{other}"] = ratios(ours, theirs)
         compare.rows.append(
             [
                 f"{clients:,}",
-                pairs["p99_ours_over_floor"].text(digits=2, unit="x"),
-                pairs["p99_ours_over_peer"].text(digits=2, unit="x"),
-                pairs["cpu_ours_over_floor"].text(digits=2, unit="x"),
-                pairs["cpu_ours_over_peer"].text(digits=2, unit="x"),
+                *(pairs[f"p99_ours_over_{other}"].text(digits=2, unit="x") for other in OTHERS),
+                pairs["from_post_p99_ours_over_floor"].text(digits=2, unit="x"),
+                *(pairs[f"cpu_ours_over_{other}"].text(digits=2, unit="x") for other in OTHERS),
             ]
         )
         data[str(clients)] = {
@@ -290,6 +337,15 @@ def build(mode: Mode, per_n: dict[int, dict[str, list[dict[str, Any]]]]) -> Outc
         f"one (or after {mode.event_timeout_s:.0f} s). Server CPU: user+system seconds of the "
         f"server process over the {mode.events} events (10 ms resolution).",
     ]
+    from_post.notes = [
+        "From the POST sent: the client's receive time minus the moment the bench process sent "
+        "the POST that made the event (taken just before writing it on an open keep-alive "
+        "connection), for every event at every client; both are `time.time()` of this machine. "
+        "Ours: the status-change POST, so its request handling before the transaction counts "
+        "too; the floor and the peers: their POST /trigger or /publish.",
+        "Events are matched with POSTs in the order of their ids; a run where an event reached "
+        "no client cannot be matched and is left out (runs timed).",
+    ]
     memory.notes = [
         "KB per connection: (VmRSS with N streams - VmRSS before) / N, after "
         f"{mode.warmup_streams} warm-up streams were opened and closed. Tasks: from our "
@@ -305,22 +361,38 @@ def build(mode: Mode, per_n: dict[int, dict[str, list[dict[str, Any]]]]) -> Outc
             f"events; the longest collector pause since the server started (connecting "
             f"included): {longest.text(digits=1)} ms (GET /health `gc`)."
         )
-    compare.notes = ["Ratios above 1 mean ours is slower or costs more than the other."]
-    return Outcome(data, [latency, compare, memory])
+    compare.notes = [
+        "Ratios above 1 mean ours is slower or costs more than the other.",
+        "p99 from the POST: the same ratio on the latency from the POST sent (second table).",
+    ]
+    return Outcome(data, [latency, from_post, compare, memory])
+
+
+def _latency(result: dict[str, Any], key: str) -> float | None:
+    """`p50`, `p99` or `max` of one run's latency from `changed_at`; prefixed `from_post_`,
+    from the POST sent (None when that run's events could not be matched with its POSTs)."""
+    if key.startswith(FROM_POST):
+        summary = result.get("latency_from_post_s") or {}
+        value = summary.get(key.removeprefix(FROM_POST))
+    else:
+        value = result["latency_s"][key]
+    return float(value) if value is not None else None
 
 
 def _figure(result: dict[str, Any], key: str) -> float | None:
-    if key in result["latency_s"]:
-        value = result["latency_s"][key]
-        return float(value) if value is not None else None
+    if key.startswith(FROM_POST) or key in result["latency_s"]:
+        return _latency(result, key)
     return float(result[key]) if result[key] is not None else None
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Spread]:
+    latencies = {
+        key: Spread.of(_latency(r, key) for r in results)
+        for prefix in ("", FROM_POST)
+        for key in (f"{prefix}p50", f"{prefix}p99", f"{prefix}max")
+    }
     return {
-        "p50": Spread.of(r["latency_s"]["p50"] for r in results),
-        "p99": Spread.of(r["latency_s"]["p99"] for r in results),
-        "max": Spread.of(r["latency_s"]["max"] for r in results),
+        **latencies,
         "cpu": Spread.of(r["server_cpu_s"] for r in results),
         "loadgen_cpu": Spread.of(r["loadgen_cpu_s"] for r in results),
         "kb_per_connection": Spread.of(r["kb_per_connection"] for r in results),
