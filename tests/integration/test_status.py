@@ -320,3 +320,22 @@ async def test_rows_offer_only_the_moves_this_user_may_make(
     # Feed may only complete after arrival, which an Operator may not do.
     assert 'data-testid="status-control"' not in row
     assert "No moves available" in row
+
+
+@pytest.mark.parametrize("kind", ["supply", "feed", "livestock"])
+async def test_the_row_a_move_answers_is_the_row_the_table_shows(admin: Clerk, kind: str) -> None:
+    """The answered row is read in the move's own transaction; the table reads it on its own:
+    the two agree cell for cell (names, coops, head count, price per head, totals, status)."""
+    p = await a_purchase(kind, "draft")
+    moved = await admin.post(
+        url(kind, p["id"]), {"status": "pending", "version": p["version"], "number": "1"}, True
+    )
+    assert moved.status_code == 200
+    table = await admin.get(f"/purchases/{kind}?q={p['invoice_number']}", htmx=True)
+
+    def cells(html: str) -> str:
+        start = html.index(f'<tr id="purchase-{p["id"]}"')
+        return html[start : html.index('class="actions"', start)]
+
+    assert 'data-status="pending"' in cells(moved.text)
+    assert cells(moved.text) == cells(table.text)

@@ -222,6 +222,13 @@ async def get_row(kind: Kind, purchase_id: int, actor: Actor, number: int) -> Ro
     return _row(kind, actor, number, found, coops.get(purchase_id, ""))
 
 
+async def row_of(kind: Kind, actor: Actor, number: int, shown: dict[str, Any]) -> Row:
+    """The row of a purchase already read with the columns `_select` reads (a status change
+    reads them in its own transaction)."""
+    coops = await _feed_coops([shown["id"]]) if kind is Kind.FEED else {}
+    return _row(kind, actor, number, shown, coops.get(shown["id"], ""))
+
+
 def _select(where: Any) -> Any:
     return Purchase.select(
         Purchase.id,

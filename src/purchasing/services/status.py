@@ -34,6 +34,8 @@ class StatusChange:
     changed_at: datetime
     changed_by: Actor
     event_id: int | None
+    # The purchase as its table row shows it (listing.Row's columns), as it is now.
+    shown: dict[str, Any]
 
     @property
     def duplicate(self) -> bool:
@@ -209,7 +211,7 @@ class Move:
             kind=kind,
             purchase_id=purchase_id,
             invoice_number=row["invoice_number"],
-            supplier=row["supplier"],
+            supplier=row["supplier_name"],
             company_id=row["company"],
             farm_id=row["farm"],
             old_status=current,
@@ -264,4 +266,5 @@ def _result(
         changed_at=at,
         changed_by=actor,
         event_id=event_id,
+        shown={**row, "status": new.value, "version": version},
     )

@@ -22,7 +22,13 @@ from purchasing.domain.statuses import Kind, RuleError, Status
 from purchasing.live.hub import Hub
 from purchasing.services.detail import deleted_purchase, purchase_detail
 from purchasing.services.errors import Conflict, NotFound
-from purchasing.services.listing import PAGE_SIZES, TableQuery, get_row, list_purchases
+from purchasing.services.listing import (
+    PAGE_SIZES,
+    TableQuery,
+    get_row,
+    list_purchases,
+    row_of,
+)
 from purchasing.services.purchases import delete_purchase
 from purchasing.services.status import StaleVersion, change_status
 from purchasing.web.fragments import (
@@ -100,13 +106,19 @@ class PurchaseController(Controller):
         """Apply one status move; htmx gets the row back, plain forms a redirect."""
         form = await request.form()
         actor: Actor = request.user
-        message, level, code = await _apply_move(request, purchase_kind, purchase_id, form, actor)
+        message, level, code, shown = await _apply_move(
+            request, purchase_kind, purchase_id, form, actor
+        )
         if not request.htmx:
             flash(request, message, category=level)
             back = str(form.get("next", "")) or _referer_path(request)
             return Redirect(safe_next(back, request), status_code=303, headers=VARY_HTMX)
-        number = str(form.get("number", ""))
-        row = await get_row(purchase_kind, purchase_id, actor, parse_int(number) or 0)
+        number = parse_int(str(form.get("number", ""))) or 0
+        row = (
+            await row_of(purchase_kind, actor, number, shown)
+            if shown
+            else await get_row(purchase_kind, purchase_id, actor, number)
+        )
         if row is None:
             raise NotFound(f"No {purchase_kind.value} purchase {purchase_id}.")
         context = {"kind": purchase_kind, "row": row, "notice": {"level": level, "text": message}}
@@ -179,15 +191,16 @@ async def _table_fragment(request: HTMXRequest, kind: Kind) -> Response[str]:
 
 async def _apply_move(
     request: Request[Any, Any, Any], kind: Kind, purchase_id: int, form: Any, actor: Actor
-) -> tuple[str, str, int]:
-    """(message, level, HTTP status) for one attempted move."""
+) -> tuple[str, str, int, dict[str, Any]]:
+    """(message, level, HTTP status, the purchase's row as it now is if the move read it) for
+    one attempted move."""
     version = str(form.get("version", ""))
     try:
         target = Status(str(form.get("status", "")))
     except ValueError:
-        return "Choose a status to move to.", "error", 422
+        return "Choose a status to move to.", "error", 422, {}
     if parse_int(version) is None:
-        return "The form lost its version; reload the page and try again.", "error", 422
+        return "The form lost its version; reload the page and try again.", "error", 422, {}
     ip, agent = client_details(request)
     try:
         notes = str(form.get("notes", ""))
@@ -204,12 +217,12 @@ async def _apply_move(
             echo=echo_mark(request),
         )
     except RuleError as error:
-        return str(error), "error", 422
+        return str(error), "error", 422, {}
     except StaleVersion as error:
-        return str(error), "error", 409
+        return str(error), "error", 409, {}
     if change.duplicate:
-        return f"{change.invoice_number} is already {target.label}.", "success", 200
-    return f"{change.invoice_number} is now {target.label}.", "success", 200
+        return f"{change.invoice_number} is already {target.label}.", "success", 200, change.shown
+    return f"{change.invoice_number} is now {target.label}.", "success", 200, change.shown
 
 
 async def _table_context(
