@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -42,6 +43,10 @@ def test_sigterm_ends_open_streams_and_the_server_exits(tmp_path: Path, database
                 server.send_signal(signal.SIGTERM)
                 rest = b"".join(chunks)  # returns only when the server ends the stream
                 ended_after = time.monotonic() - started
+            # A page reconnecting the moment its stream ended is refused (and retries, finding
+            # the next server): the ending server stopped listening before ending its streams.
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
         # uvicorn re-raises the signal once it has shut down cleanly.
         assert server.wait(timeout=15) in (0, -signal.SIGTERM)
         assert b"event:" not in rest

@@ -84,6 +84,13 @@ DETAILS = (
         fast_path=False,
     ),
     Detail(
+        "uvicorn.server:Server",
+        "servers",
+        "its listeners, closed at the signal (server.GracefulServer.stop_listening)",
+        assigned=True,
+        fast_path=False,
+    ),
+    Detail(
         "uvicorn.middleware.proxy_headers:ProxyHeadersMiddleware",
         "app",
         "the front behind it (TRUSTED_PROXIES)",

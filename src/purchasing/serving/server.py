@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import socket
 from pathlib import Path
 from types import FrameType
 
@@ -19,14 +21,32 @@ from purchasing.serving.front import Front
 APP = "purchasing.serving:create_served_app"
 # Streams end themselves on the signal; anything still open after this is cancelled.
 GRACEFUL_TIMEOUT_S = 1
+# Connections waiting to be accepted: a restart cuts thousands of streams, which come back at
+# once (the kernel caps it at net.core.somaxconn; uvicorn's default is 2,048).
+ACCEPT_BACKLOG = 8192
 
 
 class GracefulServer(uvicorn.Server):
+    """On the signal it stops listening at once, then ends the open streams: a page that
+    reconnects as soon as its stream ends finds the next server (or a refusal it retries), not
+    this one on its way out (uvicorn itself closes its listeners only at its next tick)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.serving_loop = asyncio.get_running_loop()
+        await super().startup(sockets)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        loop = getattr(self, "serving_loop", None)
+        if loop is not None:
+            loop.call_soon_threadsafe(self.stop_listening)
         front = self.front()
         if front is not None:
             front.close_streams_threadsafe()
         super().handle_exit(sig, frame)
+
+    def stop_listening(self) -> None:
+        for server in self.servers:
+            server.close()
 
     def front(self) -> Front | None:
         """The app this server runs, behind whatever middleware uvicorn put around it."""
@@ -83,6 +103,7 @@ def serve(
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
         timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
+        backlog=ACCEPT_BACKLOG,
         log_config=None,  # its loggers, access log included, go through logs.py's formatter
     )
     server = GracefulServer(config)
