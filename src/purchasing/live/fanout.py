@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from purchasing import metrics
+from purchasing.gcpauses import StreamFreezer
 from purchasing.live.events import HEARTBEAT, Event, resync_frame
 from purchasing.live.subscriber import HubStats, Owner, Subscriber, Visible
 
@@ -58,6 +59,7 @@ class Fanout:
         self._per_session: Counter[str] = Counter()
         self._per_user: Counter[int] = Counter()
         self._delivered_counted = 0
+        self.freezer = StreamFreezer()
 
     def take_place(self, owner: Owner) -> None:
         """Count a stream for its owner now, before anything awaits: streams opened at the same
@@ -83,6 +85,7 @@ class Fanout:
 
     def add(self, subscriber: Subscriber) -> None:
         self.subscribers.add(subscriber)
+        self.freezer.opened(len(self.subscribers))
         metrics.STREAMS_OPENED.inc()
         metrics.STREAMS_OPEN.inc()
         for kind in subscriber.kinds:
@@ -92,6 +95,7 @@ class Fanout:
         if subscriber not in self.subscribers:
             return
         self.subscribers.discard(subscriber)
+        self.freezer.closed(len(self.subscribers))
         if subscriber.owner is not None:
             self.give_place(subscriber.owner)
         metrics.STREAMS_OPEN.dec()

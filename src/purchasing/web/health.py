@@ -24,7 +24,8 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     the app's own); `hub` counts the events read and
     replayed, the resyncs sent and the writes that waited for a slow client; `broker` the
     wake-ups this process announced to the others and heard from them; `fragments` the table
-    renders, shared renders and 304s; `gc` the garbage collector's pauses by generation."""
+    renders, shared renders and 304s; `gc` the garbage collector's pauses by generation, and
+    how often the open streams' objects were frozen out of its way and given back."""
     headers = {"Cache-Control": "no-store"}
     if operator_refusal(request) is not None:
         return Response({"status": "ok"}, headers=headers)
@@ -34,7 +35,11 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         **hub.figures(),
         "tasks": len(asyncio.all_tasks()),
         "fragments": vars(request.app.state.fragments.stats),
-        "gc": request.app.state.gc_pauses.as_dict(),
+        "gc": {
+            **request.app.state.gc_pauses.as_dict(),
+            "stream_freezes": hub.fanout.freezer.freezes,
+            "stream_thaws": hub.fanout.freezer.thaws,
+        },
     }
     return Response(figures, headers=headers)
 
