@@ -65,11 +65,16 @@ def create_app() -> Litestar:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def serve_peer(app: Any, description: str | None) -> None:
+    """Serve a peer's `app` on the port its command line names, as every peer is served."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(create_app(), host="127.0.0.1", port=args.port, timeout_graceful_shutdown=1)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, timeout_graceful_shutdown=1)
+
+
+def main() -> None:
+    serve_peer(create_app(), __doc__)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,9 @@ Run: python -m bench.peer_starlette --port 8125"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from collections.abc import AsyncIterator
 
-import uvicorn
 from sse_starlette import EventSourceResponse, JSONServerSentEvent, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,6 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench.payload import EVENT_TYPE, event_payload, now_iso
+from bench.peer import serve_peer
 
 QUEUE_SIZE = 100  # per subscriber, as in sse-starlette's broadcasting example
 RETRY_MS = 2000
@@ -104,10 +103,7 @@ def create_app() -> Starlette:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    uvicorn.run(create_app(), host="127.0.0.1", port=args.port, timeout_graceful_shutdown=1)
+    serve_peer(create_app(), __doc__)
 
 
 if __name__ == "__main__":

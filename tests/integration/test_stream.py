@@ -16,8 +16,8 @@ import pytest
 from purchasing.db import write_transaction
 from purchasing.domain.statuses import OPEN
 from purchasing.live import outbox
-from purchasing.live.events import PurchaseChanged
 from purchasing.services import status as status_service
+from purchasing.services.purchase_events import purchase_event
 from purchasing.tables import OutboxEvent, Purchase, StatusHistory
 from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.demo import a_purchase, move
@@ -146,14 +146,14 @@ async def test_a_rolled_back_change_emits_nothing(
     p = await a_purchase("supply", "pending")
     events_before, history_before = await OutboxEvent.count(), await StatusHistory.count()
 
-    def made_then_fail(**fields: Any) -> Any:
+    def made_then_fail(*args: Any) -> Any:
         """The event is made after the move and its history row are written: fail there."""
-        PurchaseChanged(**fields)
+        purchase_event(*args)
         raise RuntimeError("boom")
 
     async with open_stream(client) as stream:
         await stream.next()
-        monkeypatch.setattr(status_service, "PurchaseChanged", made_then_fail)
+        monkeypatch.setattr(status_service, "purchase_event", made_then_fail)
         failed = await move(admin, "supply", p["id"], "confirmed")
         monkeypatch.undo()
         assert failed.status_code == 500

@@ -12,9 +12,10 @@ from purchasing.db_direct import FIND_PURCHASE, LAST_MOVE, MOVE, RECORD_MOVE, Sc
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, Forbidden, require
 from purchasing.domain.statuses import Kind, RuleError, Status, check_move, check_note
-from purchasing.live.events import ChangeAction, PurchaseChanged, Who
+from purchasing.live.events import ChangeAction
 from purchasing.services.changes import Change, Changes
 from purchasing.services.errors import Conflict, NotFound
+from purchasing.services.purchase_events import purchase_event
 from purchasing.services.purchases import MAX_ID
 from purchasing.services.scope import direct_scope
 
@@ -206,20 +207,16 @@ class Move:
                 "user_agent": self.user_agent,
             },
         )
-        event = PurchaseChanged(
-            action=ChangeAction.STATUS_CHANGED,
-            kind=kind,
-            purchase_id=purchase_id,
-            invoice_number=row["invoice_number"],
-            supplier=row["supplier_name"],
-            company_id=row["company"],
-            farm_id=row["farm"],
-            old_status=current,
-            new_status=new_status,
-            version=version,
-            changed_by=Who(actor.id, actor.full_name),
-            changed_at=now,
-            echo=self.echo[:64],
+        event = purchase_event(
+            ChangeAction.STATUS_CHANGED,
+            kind,
+            row,
+            current,
+            new_status,
+            version,
+            actor,
+            now,
+            self.echo,
         )
         written = yield from change.write(event)
         return _result(kind, row, current, new_status, version, now, actor, written["id"])
