@@ -11,8 +11,8 @@ rows; `run` runs it in one write transaction:
   cached by asyncpg), in one transaction.
 
 A script that raises rolls its transaction back, and the exception reaches the caller.
-Statements are written once with `:name` parameters and turned into each driver's form when
-this module loads: `?`-less named parameters for sqlite3, `$n` for asyncpg."""
+Statements are written once with `:name` parameters, which sqlite3 reads as they are; asyncpg
+gets them numbered (`$1`, `$2`, ...) when this module loads."""
 
 from __future__ import annotations
 
