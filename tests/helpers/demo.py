@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from purchasing.domain.actor import Actor
-from purchasing.services.demo_data import MAIN
+from purchasing.services.demo_data import MAIN, OTHER
 from purchasing.services.users import load_actor
 from purchasing.tables import AppUser, Company, Purchase
 from tests.helpers.app import Clerk
@@ -18,6 +18,21 @@ async def main_company() -> int:
     row = await Company.select(Company.id).where(Company.name == MAIN.name).first()
     assert row is not None
     return int(row["id"])
+
+
+async def other_company() -> int:
+    """The id of the demo's other company (another business entirely)."""
+    row = await Company.select(Company.id).where(Company.name == OTHER.name).first()
+    assert row is not None
+    return int(row["id"])
+
+
+async def purchases_where(kind: str, **where: Any) -> set[int]:
+    """The ids of the purchases of `kind` whose columns hold the values given."""
+    query = Purchase.select(Purchase.id).where(Purchase.kind == kind)
+    for name, value in where.items():
+        query = query.where(getattr(Purchase, name) == value)
+    return {row["id"] for row in await query}
 
 
 async def a_purchase(kind: str, status: str, **where: Any) -> dict[str, Any]:

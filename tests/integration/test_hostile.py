@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,45 +18,12 @@ from purchasing.tables import Company, OutboxEvent, Partner, Purchase, StatusHis
 from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.demo import a_purchase
 from tests.helpers.forms import header, ids, valid_lines
-from tests.helpers.report import HOSTILE_RESULTS
+from tests.helpers.hostile import HOSTILE, QUERY_PARAMS, record
 from tests.helpers.sse import open_stream
 
-HOSTILE = [
-    "",
-    " ",
-    "x" * 5000,
-    "9" * 5000,  # more digits than Python's int() reads
-    "-1",
-    "-99999999999999999999",
-    "0",
-    "1e309",
-    "99999999999999999999999999",
-    "1.5",
-    "NaN",
-    "Infinity",
-    "0x1F",
-    "1,5",
-    "\x00",
-    "ünïcødé 🐔 ضع ꦗꦮ",
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "' OR '1'='1' --",
-    "1; DROP TABLE purchase; --",
-    "../../etc/passwd",
-    "987654321",
-]
-QUERY_PARAMS = ["page", "per_page", "sort", "dir", "q", "status", "unknown"]
 RELAXED = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def record(target: str, response: httpx.Response) -> int:
-    HOSTILE_RESULTS[(target, response.status_code)] = (
-        HOSTILE_RESULTS.get((target, response.status_code), 0) + 1
-    )
-    assert response.status_code < 500, (target, response.text[:500])
-    return response.status_code
 
 
 async def state() -> tuple[int, int]:

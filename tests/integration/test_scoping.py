@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Any
 
 import pytest
 
-from purchasing.services.demo_data import OTHER
 from purchasing.services.users import set_active
-from purchasing.tables import Company, Farm, Partner, Purchase
+from purchasing.tables import Farm, Partner, Purchase
 from tests.helpers.app import Clerk, LiveApp
-from tests.helpers.demo import a_purchase, main_company
+from tests.helpers.demo import a_purchase, main_company, other_company, purchases_where
 from tests.helpers.forms import header, ids, options, valid_lines
 from tests.helpers.sse import eventually, open_stream
 
@@ -31,19 +29,6 @@ async def visible(clerk: Clerk, kind: str, query: str = "") -> set[int]:
             return seen
         seen |= found
     return seen
-
-
-async def purchases_where(kind: str, **where: Any) -> set[int]:
-    query = Purchase.select(Purchase.id).where(Purchase.kind == kind)
-    for name, value in where.items():
-        query = query.where(getattr(Purchase, name) == value)
-    return {row["id"] for row in await query}
-
-
-async def other_company() -> int:
-    row = await Company.select(Company.id).where(Company.name == OTHER.name).first()
-    assert row is not None
-    return int(row["id"])
 
 
 @pytest.fixture
