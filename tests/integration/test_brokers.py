@@ -3,6 +3,7 @@ their outages. A broker only says "events up to N are committed"; the outbox sta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,8 +13,9 @@ import asyncpg
 import pytest
 
 from purchasing.live.brokers import Broker, PostgresBroker, RedisBroker, broker_from_url
+from purchasing.live.brokers.base import CONNECT_TIMEOUT_S
 from tests.helpers.brokers import Heard
-from tests.helpers.servers import POSTGRES_URL, private_redis, shared_redis, throwaway_database
+from tests.helpers.servers import POSTGRES_URL, private_redis, throwaway_database
 from tests.helpers.sse import eventually
 
 
@@ -29,9 +31,12 @@ async def running(url: str) -> AsyncIterator[tuple[Broker, Heard]]:
 
 
 @pytest.fixture(params=["redis", "postgres"])
-async def broker_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+async def broker_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A broker of the test's own: Redis pub/sub channels are the same in every database of a
+    server, so tests running at once on one Redis would hear each other's ids."""
     if request.param == "redis":
-        yield shared_redis()
+        with private_redis(tmp_path) as server:
+            yield server.url
     else:
         async with throwaway_database() as url:  # LISTEN channels are per database
             yield url
@@ -53,6 +58,22 @@ async def test_a_burst_of_commits_ends_with_the_newest_id(broker_url: str) -> No
         assert all(i is None or 1 <= i <= 200 for i in heard_b.ids)
         # Announcements are coalesced to the newest id, so a burst costs far fewer messages.
         assert a.stats.announced < 200
+
+
+async def test_stopping_in_the_middle_of_announcing_ends_within_its_bound(
+    broker_url: str,
+) -> None:
+    """A process that commits and stops at once (`purchasing simulate`) stops, whatever its
+    announcer was doing: stop cuts its tasks and gives each closing CONNECT_TIMEOUT_S."""
+    for attempt in range(20):
+        broker = broker_from_url(broker_url)
+        await broker.start(Heard())
+        for event_id in range(1, attempt + 2):
+            broker.announce(event_id)
+            await asyncio.sleep(0)
+        await asyncio.sleep(attempt * 0.001)  # stop at a different point of the publishing
+        # Cut, retried and closed, with room to spare; forever before the bound.
+        await asyncio.wait_for(broker.stop(), 4 * CONNECT_TIMEOUT_S)
 
 
 def test_unknown_broker_urls_are_refused_with_the_choices() -> None:

@@ -48,6 +48,8 @@ def counts() -> tuple[int, int, int]:
     return asyncio.run(query())
 
 
+COMMAND_TIMEOUT_S = 60  # a command run as a process; it takes a few seconds
+
 NEW_OPERATOR = ("--password", "kandang-123", "--role", "operator", "--company", MAIN.name)
 
 
@@ -167,9 +169,14 @@ async def test_simulate_tells_running_servers_of_its_events_through_the_broker(
         simulate = await asyncio.create_subprocess_exec(
             *PURCHASING,
             *("simulate", "--kind", "feed", "--count", "3"),
-            env={**os.environ, **env, "BROKER_URL": shared_redis()},
+            env={**os.environ, **env, "BROKER_URL": shared_redis(), "PYTHONUNBUFFERED": "1"},
         )
-        assert await simulate.wait() == 0
+        try:  # a command that never ends fails here, rather than holding the whole suite
+            assert await asyncio.wait_for(simulate.wait(), COMMAND_TIMEOUT_S) == 0
+        finally:
+            if simulate.returncode is None:
+                simulate.kill()
+                await simulate.wait()
         newest = await outbox.newest_id()
         await eventually(lambda: newest in heard.ids)
     finally:

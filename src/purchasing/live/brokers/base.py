@@ -123,9 +123,10 @@ class NetworkBroker(Broker):
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Each gets CONNECT_TIMEOUT_S to close its connection: a client library stuck there
+        # must not hold the process's shutdown.
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CONNECT_TIMEOUT_S)
         if self._pending > self._published:  # the last announcement never went out: send it now
             with contextlib.suppress(Exception):  # if it cannot, the others catch up on their timer
                 await asyncio.wait_for(self._publish(str(self._pending)), CONNECT_TIMEOUT_S)

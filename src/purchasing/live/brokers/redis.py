@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
@@ -48,14 +50,19 @@ class RedisBroker(NetworkBroker):
                 else:
                     await pubsub.ping()  # its pong counts as hearing from Redis
         finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception):
-                await client.aclose()
+            await _closed(pubsub.aclose())  # type: ignore[no-untyped-call]
+            await _closed(client.aclose())
 
     async def _publish(self, payload: str) -> None:
         await self._publisher.publish(CHANNEL, payload)
 
     async def _close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._publisher.aclose()
+        await _closed(self._publisher.aclose())
+
+
+async def _closed(closing: Awaitable[Any]) -> None:
+    """Close a client or its connection, giving up after CONNECT_TIMEOUT_S: redis-py can wait
+    for good on a connection whose command was cancelled half-way (a publish cut by `stop`),
+    which held a process's shutdown forever."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(closing, CONNECT_TIMEOUT_S)
