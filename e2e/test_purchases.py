@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -235,3 +236,24 @@ def test_a_stale_row_reports_the_conflict_in_place(supervisor: Page) -> None:
         route.continue_()
     supervisor.unroute(table_url("supply"))
     other_tab.close()
+
+
+def test_export_downloads_the_view_as_it_is_filtered(supervisor: Page, tmp_path: Path) -> None:
+    """Search, then Export: the files hold the rows the table shows for that search, every
+    page of them."""
+    index = IndexPage(supervisor, "supply").open()
+    index.filter_status("Draft")
+    expect(supervisor).to_have_url(re.compile(r"status=draft"))
+    shown = int(index.table.get_attribute("data-total") or 0)
+    assert shown > 0
+    with supervisor.expect_download() as csv_download:
+        supervisor.get_by_test_id("export-csv").click()
+    assert csv_download.value.suggested_filename.startswith("supply-purchases-")
+    path = tmp_path / "view.csv"
+    csv_download.value.save_as(path)
+    lines = path.read_text(encoding="utf-8-sig").strip().splitlines()
+    assert len(lines) == shown + 1  # the header, then every row of the view
+    assert all(line.endswith(",Draft") for line in lines[1:])
+    with supervisor.expect_download() as xlsx_download:
+        supervisor.get_by_test_id("export-xlsx").click()
+    assert xlsx_download.value.suggested_filename.endswith(".xlsx")

@@ -41,6 +41,7 @@ MODULES = (
     "bench.scenarios.browser",
     "bench.scenarios.burst",
     "bench.scenarios.reconnect",
+    "bench.scenarios.export",
 )
 
 

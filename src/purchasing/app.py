@@ -47,6 +47,7 @@ from purchasing.web import dev_reload, errors, sessions, throttle
 from purchasing.web.auth import AuthController
 from purchasing.web.echo import EchoMarks
 from purchasing.web.events import events
+from purchasing.web.exports import ExportController, ExportSlots
 from purchasing.web.fragments import FragmentCache
 from purchasing.web.gallery import GalleryController
 from purchasing.web.health import health, ready
@@ -130,6 +131,7 @@ class Parts:
         )
         self.passwords = Passwords(settings.password_threads, settings.password_queue)
         self.gc_pauses = GcPauses()
+        self.exports = ExportSlots()
         self.fragments = FragmentCache()
         self.reloader = dev_reload.watcher(settings, self.hub, self.fragments)  # None unless DEBUG
         guard = StreamGuard(self.hub, self.shared.sessions, self.actors)
@@ -183,6 +185,7 @@ class Parts:
                 "fragments": self.fragments,
                 "actors": self.actors,
                 "gc_pauses": self.gc_pauses,
+                "exports": self.exports,
             }
         )
 
@@ -207,6 +210,7 @@ def _routes(settings: Settings) -> list[Any]:
     return [
         home,
         AuthController,
+        ExportController,
         PurchaseController,
         PurchaseFormController,
         events,

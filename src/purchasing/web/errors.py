@@ -57,7 +57,8 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
         return _page(request, 403, EXPIRED_FORM)
     if error.status_code == 404:
         return _page(request, 404, NOT_FOUND)
-    return _page(request, error.status_code, error.detail)
+    # Its own headers too: a 503's Retry-After says when to come back.
+    return _page(request, error.status_code, error.detail, headers=error.headers or {})
 
 
 def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -74,7 +75,11 @@ def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[An
 
 
 def _page(
-    request: Request[Any, Any, Any], status: int, message: str, reference: str = ""
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    reference: str = "",
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     context = error_context(status, message, reference)
     if request.headers.get("hx-request"):
@@ -82,6 +87,11 @@ def _page(
             "errors/_error.html.j2",
             context=context,
             status_code=status,
-            headers={**BANNER, **VARY_HTMX},
+            headers={**BANNER, **VARY_HTMX, **(headers or {})},
         )
-    return Template("errors/error.html.j2", context=context, status_code=status, headers=VARY_HTMX)
+    return Template(
+        "errors/error.html.j2",
+        context=context,
+        status_code=status,
+        headers={**VARY_HTMX, **(headers or {})},
+    )

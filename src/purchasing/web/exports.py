@@ -1,0 +1,136 @@
+"""GET /purchases/{kind}/export.xlsx and export.csv: the index's view (its query parameters), every
+page of it, within the viewer's scope, as a file to download.
+
+The file is written to a temporary file first, a batch of rows at a time: the rows are read
+from the database on the event loop, each batch is written on a worker thread (XlsxWriter in
+constant-memory mode, or the csv module), so neither the loop nor memory carries the whole
+export. The file is then sent in chunks, also read on a worker thread. At most
+`EXPORTS_AT_ONCE` exports are written at once per process; more get a 503 with Retry-After.
+
+Who gets what: signed out, the login page (as every page); a view's parameters that cannot be
+meant, a 400 saying why (as the index); another farm's or company's purchases are never in
+it: the rows come from the same scoped query as the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException
+from litestar.response import Stream
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+
+from purchasing.domain.actor import Actor
+from purchasing.domain.money import WIB
+from purchasing.domain.statuses import Kind
+from purchasing.presentation.exports import CsvRows, XlsxFile, file_name
+from purchasing.services.listing import TableQuery, every_row
+from purchasing.web.guards import READ
+from purchasing.web.purchases import provide_kind
+
+EXPORTS_AT_ONCE = 2
+BUSY_RETRY_S = 5
+CHUNK = 64 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportSlots:
+    """How many exports this process is writing; refuses one past the limit at once."""
+
+    def __init__(self, limit: int = EXPORTS_AT_ONCE) -> None:
+        self.limit = limit
+        self.busy = 0
+
+    def take(self) -> None:
+        if self.busy >= self.limit:
+            raise HTTPException(
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+                detail="Other exports are being written; try again in a few seconds.",
+                headers={"Retry-After": str(BUSY_RETRY_S)},
+            )
+        self.busy += 1
+
+    def give_back(self) -> None:
+        self.busy -= 1
+
+
+class ExportController(Controller):
+    path = "/purchases/{kind:str}"
+    dependencies = {"purchase_kind": Provide(provide_kind, sync_to_thread=False)}
+
+    @get("/export.csv", name="purchase_export_csv", guards=[READ])
+    async def csv(
+        self, request: Request[Actor, Any, Any], purchase_kind: NamedDependency[Kind]
+    ) -> Stream:
+        writer = CsvRows(purchase_kind)
+
+        async def write(path: Path, batches: AsyncIterator[list[Any]]) -> None:
+            with path.open("wb") as out:
+                await asyncio.to_thread(out.write, writer.header())
+                async for batch in batches:
+                    await asyncio.to_thread(writer.write, out, batch)
+
+        return await _export(request, purchase_kind, "csv", "text/csv; charset=utf-8", write)
+
+    @get("/export.xlsx", name="purchase_export_xlsx", guards=[READ])
+    async def xlsx(
+        self, request: Request[Actor, Any, Any], purchase_kind: NamedDependency[Kind]
+    ) -> Stream:
+        async def write(path: Path, batches: AsyncIterator[list[Any]]) -> None:
+            title = f"{purchase_kind.value.title()} purchases"
+            book = await asyncio.to_thread(XlsxFile, path, purchase_kind, title)
+            try:
+                async for batch in batches:
+                    await asyncio.to_thread(book.rows, batch)
+            finally:
+                await asyncio.to_thread(book.close)
+
+        return await _export(request, purchase_kind, "xlsx", XLSX, write)
+
+
+async def _export(
+    request: Request[Actor, Any, Any],
+    kind: Kind,
+    extension: str,
+    media_type: str,
+    write: Callable[[Path, AsyncIterator[list[Any]]], Any],
+) -> Stream:
+    query = TableQuery.from_params(kind, request.query_params)  # a 400 saying why, if need be
+    slots: ExportSlots = request.app.state.exports
+    slots.take()
+    try:
+        with tempfile.TemporaryDirectory(prefix="export-") as directory:
+            path = Path(directory) / f"export.{extension}"
+            await write(path, every_row(kind, query, request.user))
+            # Opened, then unlinked with its directory: the open file lives as long as the
+            # response needs it, and nothing is left behind whatever becomes of the response.
+            handle = await asyncio.to_thread(path.open, "rb")
+    finally:
+        slots.give_back()
+    size = os.fstat(handle.fileno()).st_size
+    name = file_name(kind, datetime.now(WIB).date(), extension)
+    return Stream(
+        _chunks(handle),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(size),
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+async def _chunks(handle: Any) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk
+    finally:
+        handle.close()
