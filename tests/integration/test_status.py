@@ -62,7 +62,7 @@ async def test_htmx_success_swaps_the_updated_row_and_writes_history(admin: Cler
     assert 'data-status="pending"' in html
     assert f'data-version="{p["version"] + 1}"' in html
     assert "is now Pending." in html
-    assert '<td class="num">3</td>' in html
+    assert '<td class="num row-number">3</td>' in html  # the row keeps its number
     assert await state(p["id"]) == {"status": "pending", "version": p["version"] + 1}
     last = (await history(p["id"]))[-1]
     assert (last["from_status"], last["to_status"], last["changed_by"]) == (
