@@ -7,7 +7,9 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -315,3 +317,17 @@ CYCLE = [
 RECORD_CLICK = """() => document.addEventListener("click", (e) => {
   if (e.target.closest("[data-testid=status-apply]")) window.__clickedAt = Date.now();
 }, true)"""
+
+
+AXE = Axe()
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Each serious or critical violation: its rule, and the first element it names."""
+    found: list[dict[str, Any]] = AXE.run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']} {v['help']}"
+        for v in found
+        if v["impact"] in SERIOUS
+    ]

@@ -3,35 +3,19 @@ violation on any of them, a toast or the note dialog showing included."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import LoginPage, open_as, watch
+from e2e.pages import LoginPage, axe_violations, open_as, watch
 from tests.helpers.servers import LiveServer
-
-AXE = Axe()
-SERIOUS = ("serious", "critical")
-
-
-def violations(page: Page) -> list[str]:
-    """Each serious or critical violation: its rule, and the first element it names."""
-    found: list[dict[str, Any]] = AXE.run(page).response["violations"]
-    return [
-        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']} {v['help']}"
-        for v in found
-        if v["impact"] in SERIOUS
-    ]
 
 
 def test_the_login_and_error_pages(page: Page) -> None:
     LoginPage(page).open()
-    assert violations(page) == []
+    assert axe_violations(page) == []
     LoginPage(page).login("supervisor")
     page.goto("/purchases/supply/999999999")
-    assert violations(page) == []
+    assert axe_violations(page) == []
 
 
 @pytest.mark.parametrize("kind", ["supply", "feed", "livestock"])
@@ -42,11 +26,11 @@ def test_each_index_page_with_and_without_a_toast(
     try:
         invoice = live_server.fresh_purchase(kind)
         index = watch(viewer, kind, f"?q={invoice}")
-        assert violations(viewer) == []
+        assert axe_violations(viewer) == []
         moving = watch(mover, kind, f"?q={invoice}")
         moving.change_status(invoice, "Pending")
         expect(viewer.get_by_test_id("toast").first).to_be_visible()
-        assert violations(viewer) == []
+        assert axe_violations(viewer) == []
         # The note dialog, open.
         row = index.row(invoice)
         row.get_by_test_id("status-control").locator("select[name=status]").select_option(
@@ -54,7 +38,7 @@ def test_each_index_page_with_and_without_a_toast(
         )
         row.get_by_test_id("status-apply").click()
         expect(row.get_by_test_id("note-dialog")).to_be_visible()
-        assert violations(viewer) == []
+        assert axe_violations(viewer) == []
     finally:
         viewer.context.close()
         mover.context.close()
@@ -72,4 +56,4 @@ def test_detail_forms_and_monitor(page: Page, live_server: LiveServer) -> None:
         response = page.goto(path)
         assert response is not None
         assert response.ok, path
-        assert violations(page) == [], path
+        assert axe_violations(page) == [], path

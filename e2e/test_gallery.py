@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import watch_for_problems
+from e2e.pages import axe_violations, watch_for_problems
 from purchasing.gallery import Partial, discover, load_states
 from purchasing.settings import PROJECT_ROOT
 from purchasing.web.templating import TEMPLATES
@@ -68,6 +68,7 @@ def test_the_index_lists_every_partial(window: Page) -> None:
     visit(window, "/_gallery")
     expect(window.get_by_test_id("gallery-entry")).to_have_count(len(PARTIALS))
     expect(window.get_by_test_id("gallery-problem")).to_have_count(0)
+    assert axe_violations(window) == []
     shoot(window, "index")
 
 
@@ -79,4 +80,5 @@ def test_each_partial_shows_every_state(window: Page, partial: Partial) -> None:
     expect(window.get_by_test_id("gallery-error")).to_have_count(0)
     # Nothing widens the page past the window: wide tables scroll inside their own frame.
     assert window.evaluate("document.documentElement.scrollWidth") <= window_width(window)
+    assert axe_violations(window) == []  # axe-core: nothing serious or critical, in any state
     shoot(window, partial.name)

@@ -33,3 +33,17 @@ document.addEventListener("submit", function (event) {
   const form = event.target;
   if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
 });
+
+// A note dialog dismissed with Escape must not leave its form unsendable (a required, hidden
+// note field blocks the browser's submit, so Apply would do nothing): the next Apply asks for
+// the note again.
+document.addEventListener(
+  "close",
+  function (event) {
+    const dialog = event.target;
+    if (!(dialog instanceof HTMLDialogElement) || !dialog.classList.contains("note-dialog")) return;
+    const notes = dialog.querySelector("textarea");
+    if (notes) notes.required = false;
+  },
+  true,
+);
