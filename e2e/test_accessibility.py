@@ -31,6 +31,11 @@ def test_each_index_page_with_and_without_a_toast(
         moving.change_status(invoice, "Pending")
         expect(viewer.get_by_test_id("toast").first).to_be_visible()
         assert axe_violations(viewer) == []
+        # Screen readers hear toasts and the connection state (live regions), and a status
+        # is told in words, not by its colour alone.
+        expect(viewer.get_by_test_id("toasts")).to_have_attribute("aria-live", "polite")
+        expect(viewer.get_by_test_id("connection-status")).to_have_attribute("role", "status")
+        expect(index.row(invoice).locator(".badge")).to_have_text("Pending")
         # The note dialog, open.
         row = index.row(invoice)
         row.get_by_test_id("status-control").locator("select[name=status]").select_option(
