@@ -97,6 +97,7 @@ class Hub:
             uuid.uuid4().hex[:12], self.broker.share, lambda: self.fanout.subscribers
         )
         self._started = False
+        self.committed_here = 0  # the newest event committed by this process's changes
         self._beating: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -130,6 +131,7 @@ class Hub:
         """A change committed in this process (`row`: its event as written, when known). When it
         is the very next event and no read is under way, it goes out now, straight from the
         commit; otherwise the reader reads it."""
+        self.committed_here = max(self.committed_here, event_id)
         if not self._started:
             return  # the reader reads it when it starts
         if row is not None and event_id == self.last_id + 1 and not self.reader.lock.locked():
@@ -149,6 +151,13 @@ class Hub:
     def last_id(self) -> int:
         """The newest event this process has read."""
         return self.reader.last_id
+
+    @property
+    def known_id(self) -> int:
+        """The newest event this process knows of: read, or committed here and not read yet (a
+        read was under way). A view's cache key and ETag use it, so the page that made a change
+        never gets the view from before it."""
+        return max(self.last_id, self.committed_here)
 
     async def cursor(self) -> int:
         """The newest event committed now, read first: a page built after this misses nothing

@@ -167,7 +167,7 @@ async def _table_fragment(request: HTMXRequest, kind: Kind) -> Response[str]:
         kind.value,
         query.query_string(),
         request.user.grant,
-        hub.last_id,
+        hub.known_id,
         cache.generation,
     )
     token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
