@@ -96,7 +96,7 @@ class SQLiteWriter:
         thread, self._thread = self._thread, None
         if thread is not None:
             await asyncio.get_running_loop().run_in_executor(thread, self._close)
-            thread.shutdown()
+            thread.shutdown(wait=False)  # idle now: its thread ends without holding the loop
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None

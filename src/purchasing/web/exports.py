@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
@@ -73,10 +74,13 @@ class ExportController(Controller):
         writer = CsvRows(purchase_kind)
 
         async def write(path: Path, batches: AsyncIterator[list[Any]]) -> None:
-            with path.open("wb") as out:
+            out = await asyncio.to_thread(path.open, "wb")
+            try:
                 await asyncio.to_thread(out.write, writer.header())
                 async for batch in batches:
                     await asyncio.to_thread(writer.write, out, batch)
+            finally:
+                await asyncio.to_thread(out.close)
 
         return await _export(request, purchase_kind, "csv", "text/csv; charset=utf-8", write)
 
@@ -106,16 +110,18 @@ async def _export(
     query = TableQuery.from_params(kind, request.query_params)  # a 400 saying why, if need be
     slots: ExportSlots = request.app.state.exports
     slots.take()
+    directory: Path | None = None
     try:
-        with tempfile.TemporaryDirectory(prefix="export-") as directory:
-            path = Path(directory) / f"export.{extension}"
-            await write(path, every_row(kind, query, request.user))
-            # Opened, then unlinked with its directory: the open file lives as long as the
-            # response needs it, and nothing is left behind whatever becomes of the response.
-            handle = await asyncio.to_thread(path.open, "rb")
+        directory = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="export-"))
+        path = directory / f"export.{extension}"
+        await write(path, every_row(kind, query, request.user))
+        # Opened, then removed with its directory: the open file lives as long as the response
+        # needs it, and nothing is left behind whatever becomes of the response.
+        handle, size = await asyncio.to_thread(_opened, path)
     finally:
         slots.give_back()
-    size = os.fstat(handle.fileno()).st_size
+        if directory is not None:
+            await asyncio.to_thread(shutil.rmtree, directory, True)
     name = file_name(kind, datetime.now(WIB).date(), extension)
     return Stream(
         _chunks(handle),
@@ -126,6 +132,11 @@ async def _export(
             "Cache-Control": "private, no-store",
         },
     )
+
+
+def _opened(path: Path) -> tuple[BinaryIO, int]:
+    handle = path.open("rb")
+    return handle, os.fstat(handle.fileno()).st_size
 
 
 async def _chunks(handle: Any) -> AsyncIterator[bytes]:
