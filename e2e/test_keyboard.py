@@ -76,13 +76,14 @@ def test_a_clerk_does_the_whole_journey_with_the_keyboard(
 
     # A toast, dismissed from the keyboard.
     other = open_as(browser, base_url, "manager")
+    theirs = live_server.fresh_purchase("supply")
+    desk = watch(other, "supply", f"?q={theirs}")
+    toast = page.get_by_test_id("toast").filter(has_text=theirs)
     try:
-        theirs = live_server.fresh_purchase("supply")
-        watch(other, "supply", f"?q={theirs}").change_status(theirs, "Pending")
+        desk.change_status(theirs, "Pending")
+        expect(toast).to_be_visible()  # at once: a toast lives 10 s
     finally:
         other.context.close()
-    toast = page.get_by_test_id("toast").filter(has_text=theirs)
-    expect(toast).to_be_visible()
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement?.classList.contains('toast-close') ?? false"):
