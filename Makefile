@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test browser proxy lint types unit integration e2e flake-check gallery-shots clean bench bench-quick
+.PHONY: run test install install-test browser proxy lint types unit integration e2e flake-check gallery-shots clean bench bench-quick i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +13,29 @@ $(VENV)/.app: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The translations (src/purchasing/i18n.py): each language's catalog, compiled whenever it
+# changes. `make i18n` extracts the messages from the code and templates and updates the
+# catalogs; translate what it marks new or changed (tests/unit/test_translations.py names them).
+LOCALE := src/purchasing/locale
+CATALOGS := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(VENV)/.app
+	$(BIN)/pybabel compile --statistics -l $* -d $(LOCALE)
+	test -f $@
+
+i18n: $(VENV)/.app
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg --project="Purchasing Live" \
+	  --no-location --sort-by-file -c "Translators:" -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update --init-missing --no-fuzzy-matching -l id -i $(LOCALE)/messages.pot -d $(LOCALE)
+
 $(VENV)/.test: $(VENV)/.app
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m compileall -q src  # every server a test starts reads it compiled
 	touch $@
 
-install: $(VENV)/.app
-install-test: $(VENV)/.test
+install: $(VENV)/.app $(COMPILED)
+install-test: $(VENV)/.test $(COMPILED)
 
 run: install
 	$(BIN)/purchasing migrate

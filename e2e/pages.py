@@ -21,7 +21,11 @@ from playwright.sync_api import (
     expect,
 )
 
+from purchasing import i18n
 from tests.helpers.servers import AppServer
+
+# The browser's locale for each language the app speaks: its Accept-Language follows.
+LOCALES = {"en": "en-US", "id": "id-ID"}
 
 # Content-Security-Policy refusals, script errors and alert() calls seen by any page, per test.
 BROWSER_PROBLEMS: list[str] = []
@@ -61,6 +65,17 @@ def settled(page: Page) -> None:
     expect(busy).to_have_count(0)
 
 
+def say(language: str, message: str, **values: Any) -> str:
+    """`message` as the app words it in `language`, from its own catalog (that every message
+    has its translation is tests/unit/test_translations.py)."""
+    with i18n.use(language):
+        return i18n.gettext(message, **values)
+
+
+def language_of(page: Page) -> str:
+    return str(page.locator("html").get_attribute("lang"))
+
+
 class LoginPage:
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -73,7 +88,7 @@ class LoginPage:
     def submit(self, username: str, password: str) -> None:
         self.page.locator("input[name=username]").fill(username)
         self.page.locator("input[name=password]").fill(password)
-        self.page.get_by_role("button", name="Log in").click()
+        self.page.get_by_role("button", name=say(language_of(self.page), "Log in")).click()
 
     def login(self, username: str, password: str | None = None) -> None:
         self.open()
@@ -240,8 +255,9 @@ def is_table_refresh(request: Request, kind: str) -> bool:
     return bool(table_url(kind).search(request.url)) and request.headers.get("hx-request") == "true"
 
 
-def open_as(browser: Browser, base_url: str, username: str) -> Page:
-    page = browser.new_context(base_url=base_url).new_page()
+def open_as(browser: Browser, base_url: str, username: str, language: str = "en") -> Page:
+    """`username` signed in, in a browser of their own whose language is `language`."""
+    page = browser.new_context(base_url=base_url, locale=LOCALES[language]).new_page()
     LoginPage(page).login(username)
     return page
 

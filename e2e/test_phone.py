@@ -9,10 +9,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from e2e.pages import LoginPage, open_as, watch, watch_for_problems
+from e2e.pages import LOCALES, LoginPage, language_of, open_as, say, watch, watch_for_problems
+from purchasing.settings import PROJECT_ROOT
 from tests.helpers.servers import LiveServer
 
 PHONE = "Pixel 5"
+SHOTS = PROJECT_ROOT / "var" / "phone"
 TOUCH_PX = 44
 # Everything pressable in the header, the filters and the table, as it is laid out now.
 PRESSABLE_HEIGHTS = """() => [...document.querySelectorAll(
@@ -22,9 +24,15 @@ PRESSABLE_HEIGHTS = """() => [...document.querySelectorAll(
   .map(e => [e.textContent.trim() || e.getAttribute('name'), e.getBoundingClientRect().height])"""
 
 
+@pytest.fixture(params=["id", "en"])
+def language(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def phone(browser: Browser, playwright: Playwright, base_url: str) -> Iterator[Page]:
-    context = browser.new_context(**playwright.devices[PHONE], base_url=base_url)
+def phone(browser: Browser, playwright: Playwright, base_url: str, language: str) -> Iterator[Page]:
+    device = {**playwright.devices[PHONE], "locale": LOCALES[language]}
+    context = browser.new_context(**device, base_url=base_url)
     page = context.new_page()
     watch_for_problems(page)
     yield page
@@ -32,9 +40,10 @@ def phone(browser: Browser, playwright: Playwright, base_url: str) -> Iterator[P
 
 
 def test_a_clerk_works_the_purchases_from_a_phone(
-    phone: Page, browser: Browser, base_url: str, live_server: LiveServer
+    phone: Page, browser: Browser, base_url: str, live_server: LiveServer, language: str
 ) -> None:
     LoginPage(phone).login("supervisor")
+    assert language_of(phone) == language
     mine, theirs = live_server.fresh_purchase("supply"), live_server.fresh_purchase("supply")
     index = watch(phone, "supply", "?status=draft&per_page=50")
     width = phone.viewport_size["width"] if phone.viewport_size else 0
@@ -42,7 +51,7 @@ def test_a_clerk_works_the_purchases_from_a_phone(
     card = index.row(mine)
     assert card.evaluate("row => getComputedStyle(row).display") == "grid"  # a card, not a row
     for label in ("Date", "Supplier", "Farm", "Total", "Status"):
-        expect(card.locator(f'td[data-label="{label}"]')).to_be_visible()
+        expect(card.locator(f'td[data-label="{say(language, label)}"]')).to_be_visible()
     small = [(name, h) for name, h in phone.evaluate(PRESSABLE_HEIGHTS) if h < TOUCH_PX]
     assert small == [], f"under {TOUCH_PX} px: {small}"
 
@@ -51,12 +60,12 @@ def test_a_clerk_works_the_purchases_from_a_phone(
     expect(index.rows).to_have_count(1)
 
     # A move with a note, through the dialog.
-    index.change_status(mine, "Cancelled", "Dibatalkan: pemasok kehabisan stok")
+    index.change_status(mine, say(language, "Cancelled"), "Pemasok kehabisan stok")
     index.expect_status(mine, "cancelled")
 
     # Another clerk's change arrives on the phone.
     index.search("")
-    index.filter_status("Draft")
+    index.filter_status(say(language, "Draft"))
     expect(index.row(theirs)).to_have_attribute("data-status", "draft")
     other = open_as(browser, base_url, "manager")
     try:
@@ -67,21 +76,29 @@ def test_a_clerk_works_the_purchases_from_a_phone(
         other.context.close()
     expect(index.row(theirs)).to_have_count(0)  # no longer a draft: it leaves the filtered view
     expect(phone.get_by_test_id("toast").last).to_contain_text(theirs)
+    moved = f"{say(language, 'Draft')} → {say(language, 'Pending')}"
+    expect(phone.get_by_test_id("toast").last).to_contain_text(moved)  # in the phone's words
 
 
-def test_detail_form_and_monitor_fit_a_phone(phone: Page, live_server: LiveServer) -> None:
-    """Nothing scrolls sideways on the other pages a clerk opens from a phone."""
+def test_detail_form_and_monitor_fit_a_phone(
+    phone: Page, live_server: LiveServer, language: str
+) -> None:
+    """Nothing scrolls sideways on the pages a clerk opens from a phone, in either language
+    (Indonesian words run longer); each is kept as a screenshot under var/phone/."""
     LoginPage(phone).login("admin")
     purchase_id = live_server.purchase_id(live_server.fresh_purchase("livestock"))
     width = phone.viewport_size["width"] if phone.viewport_size else 0
-    for path in (
-        f"/purchases/livestock/{purchase_id}",
-        f"/purchases/livestock/{purchase_id}/edit",
-        "/purchases/feed/new",
-        "/admin/monitor",
+    for name, path in (
+        ("index", "/purchases/livestock?per_page=10"),
+        ("detail", f"/purchases/livestock/{purchase_id}"),
+        ("edit-form", f"/purchases/livestock/{purchase_id}/edit"),
+        ("new-form", "/purchases/feed/new"),
+        ("monitor", "/admin/monitor"),
     ):
         response = phone.goto(path)
         assert response is not None
         assert response.ok, f"{path}: {response.status}"
+        assert language_of(phone) == language
         scrolled = phone.evaluate("document.documentElement.scrollWidth")
         assert scrolled <= width, f"{path} is {scrolled} px wide on a {width} px phone"
+        phone.screenshot(path=SHOTS / language / f"{name}.png", full_page=True)

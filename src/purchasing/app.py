@@ -13,6 +13,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
@@ -51,6 +52,7 @@ from purchasing.web.exports import ExportController, ExportSlots
 from purchasing.web.fragments import FragmentCache
 from purchasing.web.gallery import GalleryController
 from purchasing.web.health import health, ready
+from purchasing.web.language import Language, choose_language, worded
 from purchasing.web.metrics import HTTP_METRICS, MetricsController
 from purchasing.web.monitor import MonitorController
 from purchasing.web.purchase_forms import PurchaseFormController
@@ -209,6 +211,7 @@ def _hub(settings: Settings) -> Hub:
 def _routes(settings: Settings) -> list[Any]:
     return [
         home,
+        choose_language,
         AuthController,
         ExportController,
         PurchaseController,
@@ -254,17 +257,19 @@ def create_app(
             secret=settings.secret_key, cookie_name="csrftoken", header_name="x-csrftoken"
         ),
         on_app_init=[session_auth.on_app_init, outermost_middleware],
+        # Inside authentication, which puts itself first: the language may be the user's.
+        middleware=[DefineMiddleware(Language, default=settings.default_language)],
         before_send=[add_security_headers],
         logging_config=None,  # not Litestar's: it would replace logs.py's handler on the root
         openapi_config=None,
         plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=template_config))],
         stores={sessions.STORE: parts.shared.sessions},
         exception_handlers={
-            NotFound: errors.not_found,
-            ValidationFailed: errors.bad_request,
-            Forbidden: errors.forbidden,
-            HTTPException: errors.http_error,
-            Exception: errors.unexpected,
+            NotFound: worded(errors.not_found),
+            ValidationFailed: worded(errors.bad_request),
+            Forbidden: worded(errors.forbidden),
+            HTTPException: worded(errors.http_error),
+            Exception: worded(errors.unexpected),
         },
         on_startup=[parts.start],
         on_shutdown=[parts.stop],

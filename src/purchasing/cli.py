@@ -10,9 +10,10 @@ from typing import NoReturn, TypeVar
 
 import click
 
-from purchasing import db
+from purchasing import db, i18n
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind
+from purchasing.i18n import _
 from purchasing.live.brokers import Broker, broker_from_url
 from purchasing.logs import configure_logging
 from purchasing.services import demo, demo_data
@@ -51,6 +52,12 @@ def _run(settings: Settings, work: Callable[[Changes], Awaitable[T]], announce: 
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Purchasing Live: live purchase tables for a poultry farm."""
+    # What the command says is worded in the shell's language (LANG=id_ID.UTF-8: Indonesian);
+    # the --help texts stay English (click reads them at import, before any language is known).
+    try:
+        i18n.activate(i18n.from_environment())
+    except i18n.CatalogMissing as missing:  # the command still works, in English
+        click.echo(f"{missing} Continuing in English.", err=True)
     try:
         ctx.obj = Settings.from_env()
     except SettingsError as error:
@@ -62,7 +69,7 @@ def main(ctx: click.Context) -> None:
 @click.pass_obj
 def migrate(settings: Settings) -> None:
     """Apply the database migrations that have not run yet."""
-    _run(settings, lambda _: db.migrate())
+    _run(settings, lambda _changes: db.migrate())
 
 
 @main.command("seed-demo")
@@ -84,14 +91,17 @@ def seed_demo(settings: Settings, if_empty: bool, per_kind: int) -> None:
 
     async def work() -> str:
         if if_empty and not await demo.database_is_empty():
-            return "The database already has data: demo data not loaded."
+            return _("The database already has data: demo data not loaded.")
         created = await demo.seed_demo(per_kind=per_kind)
-        return "Demo data loaded." if created else "Demo data is already present."
+        return _("Demo data loaded.") if created else _("Demo data is already present.")
 
-    click.echo(_run(settings, lambda _: work()))
-    click.echo("Demo logins (demo only, never use these passwords elsewhere):")
+    click.echo(_run(settings, lambda _changes: work()))
+    click.echo(_("Demo logins (demo only, never use these passwords elsewhere):"))
     for user in demo_data.USERS:
-        where = f"farms {', '.join(user.farms)}" if user.farms else user.company or "all companies"
+        if user.farms:
+            where = _("farms %(codes)s", codes=", ".join(user.farms))
+        else:
+            where = user.company or _("all companies")
         click.echo(f"  {user.username:<11} {user.password:<16} {user.role.label:<14} {where}")
 
 
@@ -116,7 +126,7 @@ def serve(
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
     if reload and settings.workers > 1:
-        raise click.UsageError("--reload runs one process; drop --workers or --reload.")
+        raise click.UsageError(_("--reload runs one process; drop --workers or --reload."))
     server.serve(
         host or settings.host,
         port or settings.port,
@@ -149,8 +159,14 @@ def simulate(
     except NotFound as missing:
         raise click.ClickException(str(missing)) from None
     click.echo(
-        f"{kind}: {result.changes} changes, {result.events} events, "
-        f"{result.suppressed} suppressed duplicates"
+        _(
+            "%(kind)s: %(changes)s changes, %(events)s events, "
+            "%(suppressed)s suppressed duplicates",
+            kind=Kind(kind).noun,
+            changes=result.changes,
+            events=result.events,
+            suppressed=result.suppressed,
+        )
     )
 
 
@@ -181,10 +197,12 @@ def users_create(
         username, password, Role(role), full_name=full_name, company_name=company, farm_codes=farms
     )
     try:
-        actor = _run(settings, lambda _: work)
+        actor = _run(settings, lambda _changes: work)
     except ValidationFailed as failure:
         _refuse(failure)
-    click.echo(f"Created {actor.username} ({actor.role.label}).")
+    click.echo(
+        _("Created %(username)s (%(role)s).", username=actor.username, role=actor.role.label)
+    )
 
 
 @users.command("update")
@@ -206,7 +224,7 @@ def users_update(
 ) -> None:
     """Change a user's role, company or farms: their open pages follow within seconds."""
     if farms and no_farms:
-        raise click.UsageError("Give --farm or --no-farms, not both.")
+        raise click.UsageError(_("Give --farm or --no-farms, not both."))
     work = update_user(
         username,
         role=Role(role) if role else None,
@@ -214,13 +232,17 @@ def users_update(
         farm_codes=() if no_farms else (farms or None),
     )
     try:
-        _run(settings, lambda _: work)
+        _run(settings, lambda _changes: work)
     except NotFound as missing:
         raise click.ClickException(str(missing)) from None
     except ValidationFailed as failure:
         _refuse(failure)
     click.echo(
-        f"{username} is updated; their open pages follow within {settings.stream_recheck_s:g} s."
+        _(
+            "%(username)s is updated; their open pages follow within %(seconds)s s.",
+            username=username,
+            seconds=f"{settings.stream_recheck_s:g}",
+        )
     )
 
 
@@ -248,7 +270,10 @@ def _refuse(failure: ValidationFailed) -> NoReturn:
 
 def _set_active(settings: Settings, username: str, active: bool) -> None:
     try:
-        _run(settings, lambda _: set_active(username, active))
+        _run(settings, lambda _changes: set_active(username, active))
     except NotFound as missing:
         raise click.ClickException(str(missing)) from None
-    click.echo(f"{username} is now {'active' if active else 'deactivated'}.")
+    if active:
+        click.echo(_("%(username)s is now active.", username=username))
+    else:
+        click.echo(_("%(username)s is now deactivated.", username=username))

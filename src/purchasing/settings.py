@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from purchasing.i18n import LANGUAGES
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -69,8 +71,15 @@ class Settings:
     ready_max_lag_s: float = 10.0
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
+    # For a visitor whose browser names no language the app speaks, and who chose none.
+    default_language: str = "en"
 
     def __post_init__(self) -> None:
+        if self.default_language not in LANGUAGES:
+            raise SettingsError(
+                f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}, "
+                f"not {self.default_language!r}"
+            )
         if not 0 < self.catch_up_s <= MAX_CATCH_UP_S:
             raise SettingsError(
                 f"EVENT_CATCH_UP_S must be above 0 and at most {MAX_CATCH_UP_S:g} seconds: "
@@ -168,6 +177,7 @@ class Settings:
             ready_max_lag_s=_number(env, "READY_MAX_LAG_S", "10", float),
             templates_dir=Path(env.get("TEMPLATES_DIR") or PROJECT_ROOT / "templates").resolve(),
             static_dir=Path(env.get("STATIC_DIR") or PROJECT_ROOT / "static").resolve(),
+            default_language=(env.get("DEFAULT_LANGUAGE") or "en").strip().lower(),
         )
 
 

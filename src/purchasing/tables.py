@@ -57,6 +57,8 @@ class AppUser(Identified, Table):
     company = ForeignKey(Company, null=True, on_delete=RESTRICT)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # The language they chose to read the app in (purchasing/i18n.py); '' until they choose.
+    language = Varchar(length=8, default="")
 
 
 class Farm(Audited, Table):

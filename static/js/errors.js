@@ -2,6 +2,8 @@
 // explains its own errors in a fragment aimed at the banner (HX-Retarget), with the reference to
 // quote; anything else, a proxy's error page say, is never swapped into the page. The live table
 // reports its own refreshes' errors (live-table.js).
+import { say, words } from "./page.js";
+
 const BANNER = "#error-banner";
 const SHOWN_FOR_MS = 15000;
 let hideTimer = null;
@@ -38,11 +40,9 @@ document.addEventListener("htmx:responseError", function (event) {
   }
   if (ownErrors(event)) return;
   const status = event.detail.xhr.status;
-  showError(status === 403
-    ? "Your session or form expired. Reload the page and try again."
-    : "The request failed (" + status + "). Reload the page and try again.");
+  showError(status === 403 ? words.errors.expired : say(words.errors.failed, { status: status }));
 });
 document.addEventListener("htmx:sendError", function (event) {
   if (ownErrors(event)) return;
-  showError("The server cannot be reached. Check the connection and try again.");
+  showError(words.errors.unreachable);
 });

@@ -3,7 +3,7 @@
 // row already shows the change; a hidden tab catches up once when shown. The purchase table
 // also keeps the clerk's half-made move across a refresh, marks the rows that changed, and
 // offers a reload when a refresh does not arrive.
-import { body, ownEcho, parse, renderedThrough, streamUrl } from "./page.js";
+import { body, ownEcho, parse, renderedThrough, say, streamUrl, words } from "./page.js";
 
 const REFRESH_DEADLINE_MS = 5000;
 
@@ -138,7 +138,7 @@ function keepEdits(table) {
       if (!row) return;
       const note = document.createElement("p");
       note.className = "notice notice-info";
-      note.textContent = "This purchase just changed: check it before you move it.";
+      note.textContent = words.table.row_changed;
       note.setAttribute("data-testid", "row-message");
       row.querySelector(".actions").appendChild(note);
     });
@@ -189,14 +189,14 @@ function purchaseTable(table) {
     if (!fromTable(event)) return;
     window.clearTimeout(deadline);
     deadline = window.setTimeout(function () {
-      showFallback("The table has not refreshed for " + REFRESH_DEADLINE_MS / 1000 + " seconds.");
+      showFallback(say(words.table.late, { seconds: REFRESH_DEADLINE_MS / 1000 }));
     }, REFRESH_DEADLINE_MS);
   });
   document.addEventListener("htmx:responseError", function (event) {
-    if (fromTable(event)) showFallback("The table could not be refreshed (error " + event.detail.xhr.status + ").");
+    if (fromTable(event)) showFallback(say(words.table.failed, { status: event.detail.xhr.status }));
   });
   document.addEventListener("htmx:sendError", function (event) {
-    if (fromTable(event)) showFallback("The server could not be reached to refresh the table.");
+    if (fromTable(event)) showFallback(words.table.unreachable);
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (!swapsTable(event)) return;

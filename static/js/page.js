@@ -19,6 +19,17 @@ export function parse(text) {
   try { return JSON.parse(text); } catch (error) { return null; }
 }
 
+// The words the scripts show, in the reader's language (presentation/words.py), and `say`,
+// which puts values in their `%(name)s` places.
+const wordsElement = document.querySelector("meta[name=page-words]");
+export const words = (wordsElement && parse(wordsElement.content)) || {};
+
+export function say(text, values) {
+  return String(text || "").replace(/%\((\w+)\)s/g, function (place, name) {
+    return values && name in values ? String(values[name]) : place;
+  });
+}
+
 // An event this tab's own change caused, as its mark says.
 export function ownEcho(data) {
   return !!echoMark && data.echo === echoMark;

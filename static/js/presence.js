@@ -3,7 +3,7 @@
 // page, a marker on each row someone is editing right now (`editing` frames:
 // templates/live/_editing_marker.html.j2), put back after every refresh of the table. Both come
 // from the shared stream (js/tab-sharing.js); this module only shows them.
-import { body, parse, streamUrl } from "./page.js";
+import { body, parse, streamUrl, words } from "./page.js";
 
 const list = document.querySelector("[data-testid=presence]");
 const table = document.getElementById("live-table");
@@ -28,7 +28,7 @@ function showPeople(list) {
       item.dataset.mode = person.mode;
       item.className = "presence-person presence-" + person.mode;
       item.querySelector(".presence-name").textContent = person.name;
-      item.querySelector(".presence-mode").textContent = person.mode;
+      item.querySelector(".presence-mode").textContent = words.presence[person.mode] || person.mode;
       return item;
     }));
     list.hidden = data.people.length === 0;

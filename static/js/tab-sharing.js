@@ -22,7 +22,7 @@
 // they are relayed as they come, and a tab that opens gets the latest of each from the holder.
 //
 // The connection indicator in the top bar shows the stream's state.
-import { body, renderedThrough, streamEvents, streamUrl, tabId } from "./page.js";
+import { body, renderedThrough, streamEvents, streamUrl, tabId, words } from "./page.js";
 
 if (streamUrl) share();
 
@@ -45,7 +45,7 @@ function share() {
   var lastId = renderedThrough;
   var floor = lastId;
   var backlog = [];
-  var state = { state: "reconnecting", label: "Connecting…" };
+  var state = { state: "reconnecting", label: words.connection.connecting };
 
   function announce(name, detail) {
     body.dispatchEvent(new CustomEvent(name, { detail: detail }));
@@ -237,13 +237,13 @@ function share() {
   }
 
   document.addEventListener("htmx:sseOpen", function () {
-    streamState({ state: "live", label: "Live" });
+    streamState({ state: "live", label: words.connection.live });
   });
   document.addEventListener("htmx:sseError", function (event) {
     var closed = event.detail.source && event.detail.source.readyState === EventSource.CLOSED;
     streamState(closed || !navigator.onLine
-      ? { state: "offline", label: "Offline" }
-      : { state: "reconnecting", label: "Reconnecting…" });
+      ? { state: "offline", label: words.connection.offline }
+      : { state: "reconnecting", label: words.connection.reconnecting });
     if (closed && navigator.onLine) askWhyClosed();
   });
 

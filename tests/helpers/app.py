@@ -32,7 +32,7 @@ class Clerk:
     async def get(
         self, url: str, htmx: bool = False, target: str | None = None, **kwargs: Any
     ) -> Any:
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", {}))
         if htmx:
             headers["HX-Request"] = "true"
         if target:

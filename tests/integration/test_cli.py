@@ -19,8 +19,9 @@ from tests.helpers.brokers import Heard
 from tests.helpers.servers import PURCHASING, shared_redis
 from tests.helpers.sse import eventually
 
-# The commands' own output only: CliRunner mixes stderr, where INFO log lines go, into it.
-QUIET = {"LOG_LEVEL": "WARNING"}
+# The commands' own output only (CliRunner mixes stderr, where INFO log lines go, into it), in
+# English whatever the shell running the tests speaks.
+QUIET = {"LOG_LEVEL": "WARNING", "LANGUAGE": "en"}
 
 
 @pytest.fixture
@@ -56,6 +57,17 @@ NEW_OPERATOR = ("--password", "kandang-123", "--role", "operator", "--company", 
 def test_users_create_makes_an_operator_who_can_log_in(env: dict[str, str]) -> None:
     code, out = run(env, "users", "create", "siti", *NEW_OPERATOR, "--farm", "F02")
     assert (code, out.strip()) == (0, "Created siti (Operator).")
+
+
+def test_the_command_speaks_its_shells_language(env: dict[str, str]) -> None:
+    indonesian = {**env, "LANGUAGE": "", "LANG": "id_ID.UTF-8"}
+    code, out = run(indonesian, "users", "create", "rini", *NEW_OPERATOR, "--farm", "F02")
+    assert (code, out.strip()) == (0, "rini (Operator) sudah dibuat.")
+    code, out = run(indonesian, "users", "create", "rini", *NEW_OPERATOR, "--farm", "F02")
+    assert code != 0
+    assert "Nama pengguna 'rini' sudah dipakai." in out  # refusals are worded in it too
+    code, out = run(indonesian, "users", "deactivate", "rini")
+    assert (code, out.strip()) == (0, "rini sekarang dinonaktifkan.")
 
 
 def test_users_create_asks_which_company_when_there_are_several(env: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ class Actor:
     role: Role
     company_id: int | None
     farm_ids: frozenset[int] = field(default_factory=frozenset)
+    language: str = ""  # chosen on their account; '' when never chosen. Not part of the grant.
 
     @property
     def sees_everything(self) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from purchasing.domain.roles import Role
+from purchasing.domain.roles import ROLE_LABELS, Role
 from purchasing.domain.statuses import Kind
+from purchasing.domain.worded import Worded
+from purchasing.i18n import N_
 
 
 class Action(StrEnum):
@@ -14,10 +16,6 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     AUDIT = "audit"  # see the client IP and user agent of each status change
-
-    @property
-    def verb(self) -> str:
-        return {Action.AUDIT: "see the audit trail of"}.get(self, self.value)
 
 
 EVERYTHING = frozenset(Action)
@@ -35,8 +33,35 @@ GRANTS: dict[Role, dict[Kind, frozenset[Action]]] = {
 }
 
 
-class Forbidden(Exception):
-    """The role may not do this at all (as opposed to a record out of scope, which is not found)."""
+# Why a role may not `action` a kind's purchases, a whole sentence each. English names the role
+# with its article ("An Operator", "A Manager"), so each comes twice: with "A", with "An".
+REFUSALS: dict[Action, tuple[str, str]] = {
+    Action.READ: (
+        N_("A %(role)s may not read %(kind)s purchases."),
+        N_("An %(role)s may not read %(kind)s purchases."),
+    ),
+    Action.CREATE: (
+        N_("A %(role)s may not create %(kind)s purchases."),
+        N_("An %(role)s may not create %(kind)s purchases."),
+    ),
+    Action.UPDATE: (
+        N_("A %(role)s may not update %(kind)s purchases."),
+        N_("An %(role)s may not update %(kind)s purchases."),
+    ),
+    Action.DELETE: (
+        N_("A %(role)s may not delete %(kind)s purchases."),
+        N_("An %(role)s may not delete %(kind)s purchases."),
+    ),
+    Action.AUDIT: (
+        N_("A %(role)s may not see the audit trail of %(kind)s purchases."),
+        N_("An %(role)s may not see the audit trail of %(kind)s purchases."),
+    ),
+}
+
+
+class Forbidden(Worded):
+    """The role may not do this at all (as opposed to a record out of scope, which is not found);
+    the message, its reason, is worded when read (domain/worded)."""
 
 
 def can(role: Role, action: Action, kind: Kind) -> bool:
@@ -46,8 +71,9 @@ def can(role: Role, action: Action, kind: Kind) -> bool:
 def require(role: Role, action: Action, kind: Kind) -> None:
     """Raise Forbidden unless `role` may `action` purchases of `kind`."""
     if not can(role, action, kind):
-        who = role.a_label[0].upper() + role.a_label[1:]
-        raise Forbidden(f"{who} may not {action.verb} {kind.value} purchases.")
+        with_a, with_an = REFUSALS[action]
+        message = with_an if ROLE_LABELS[role][0] in "AEIOU" else with_a
+        raise Forbidden(message, role=role, kind=kind)
 
 
 # Who may watch the live system itself (the monitor page): how many pages are connected and how
@@ -57,4 +83,4 @@ MONITORS = frozenset({Role.SUPER_ADMIN, Role.ADMINISTRATOR})
 
 def require_monitor(role: Role) -> None:
     if role not in MONITORS:
-        raise Forbidden("The monitor is for Administrators and SuperAdmins.")
+        raise Forbidden(N_("The monitor is for Administrators and SuperAdmins."))

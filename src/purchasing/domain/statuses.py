@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from purchasing.domain.roles import Role
+from purchasing.domain.worded import Worded
+from purchasing.i18n import N_, _
 
 
 class Kind(StrEnum):
@@ -14,7 +16,17 @@ class Kind(StrEnum):
 
     @property
     def label(self) -> str:
-        return KIND_LABELS[self]
+        return _(KIND_LABELS[self])
+
+    @property
+    def noun(self) -> str:
+        """The kind inside a sentence, as in "a supply purchase"."""
+        return _(KIND_NOUNS[self])
+
+    @property
+    def in_words(self) -> str:
+        """The kind inside a sentence (domain/worded): its noun."""
+        return self.noun
 
     @property
     def event_type(self) -> str:
@@ -39,7 +51,12 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").title()
+        return _(STATUS_LABELS[self])
+
+    @property
+    def in_words(self) -> str:
+        """The status inside a sentence (domain/worded): its label."""
+        return self.label
 
     @property
     def is_final(self) -> bool:
@@ -50,10 +67,22 @@ class Status(StrEnum):
         return self in NEEDS_NOTE
 
 
+# Marked here, translated where shown (`Kind.label`, `Status.label`).
 KIND_LABELS = {
-    Kind.SUPPLY: "Supply (OVK)",
-    Kind.FEED: "Feed (Pakan)",
-    Kind.LIVESTOCK: "Livestock (DOC)",
+    Kind.SUPPLY: N_("Supply (OVK)"),
+    Kind.FEED: N_("Feed (Pakan)"),
+    Kind.LIVESTOCK: N_("Livestock (DOC)"),
+}
+KIND_NOUNS = {Kind.SUPPLY: N_("supply"), Kind.FEED: N_("feed"), Kind.LIVESTOCK: N_("livestock")}
+STATUS_LABELS = {
+    Status.DRAFT: N_("Draft"),
+    Status.PENDING: N_("Pending"),
+    Status.CONFIRMED: N_("Confirmed"),
+    Status.IN_TRANSIT: N_("In Transit"),
+    Status.ARRIVED: N_("Arrived"),
+    Status.IN_COOP: N_("In Coop"),
+    Status.COMPLETED: N_("Completed"),
+    Status.CANCELLED: N_("Cancelled"),
 }
 OPEN = frozenset({Status.DRAFT, Status.PENDING, Status.CONFIRMED, Status.IN_TRANSIT})
 FINAL = frozenset({Status.COMPLETED, Status.CANCELLED})
@@ -68,8 +97,9 @@ AFTER_IN_COOP = {Kind.LIVESTOCK: frozenset({Status.COMPLETED})}
 MAX_NOTE_LENGTH = 2000
 
 
-class RuleError(Exception):
-    """A status move the rules forbid; the message is for the clerk."""
+class RuleError(Worded):
+    """A status move the rules forbid; the message is for the clerk (worded when read: a move is
+    checked on SQLite's writer thread, services/status.Move)."""
 
 
 def is_editable(status: Status) -> bool:
@@ -102,19 +132,24 @@ def offered_moves(kind: Kind, current: Status, role: Role) -> list[Status]:
 def check_move(kind: Kind, current: Status, target: Status, role: Role, notes: str) -> None:
     """Raise RuleError unless `role` may move a `kind` purchase from `current` to `target`."""
     if target not in kind.statuses:
-        raise RuleError(f"{target.label} is not a status of {kind.value} purchases.")
+        raise RuleError(
+            N_("%(status)s is not a status of %(kind)s purchases."), status=target, kind=kind
+        )
     if target is current:
-        raise RuleError(f"The purchase is already {current.label}.")
+        raise RuleError(N_("The purchase is already %(status)s."), status=current)
     if current.is_final:
-        raise RuleError(f"{current.label} is final: the status can no longer change.")
+        raise RuleError(N_("%(status)s is final: the status can no longer change."), status=current)
     if target not in next_statuses(kind, current):
         raise RuleError(
-            f"A {kind.value} purchase cannot go from {current.label} to {target.label}."
+            N_("A %(kind)s purchase cannot go from %(current)s to %(target)s."),
+            kind=kind,
+            current=current,
+            target=target,
         )
     if not _role_may(role, target):
-        raise RuleError(f"Only a Supervisor or higher may set {target.label}.")
+        raise RuleError(N_("Only a Supervisor or higher may set %(status)s."), status=target)
     if target.needs_note and not notes.strip():
-        raise RuleError(f"A note is required to set {target.label}.")
+        raise RuleError(N_("A note is required to set %(status)s."), status=target)
     check_note(notes)
 
 
@@ -122,10 +157,12 @@ def check_note(notes: str) -> None:
     """Raise RuleError unless `notes` can be kept as a status change's note."""
     if len(notes) > MAX_NOTE_LENGTH:
         raise RuleError(
-            f"A note can be at most {MAX_NOTE_LENGTH:,} characters; this one has {len(notes):,}."
+            N_("A note can be at most %(most)s characters; this one has %(count)s."),
+            most=f"{MAX_NOTE_LENGTH:,}",
+            count=f"{len(notes):,}",
         )
     if "\x00" in notes:  # PostgreSQL cannot store it in text
-        raise RuleError("Remove the NUL character from the note.")
+        raise RuleError(N_("Remove the NUL character from the note."))
 
 
 def _role_may(role: Role, target: Status) -> bool:

@@ -22,6 +22,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from purchasing.gallery.headers import Header, HeaderError, parse_header
+from purchasing.i18n import _
 
 SUFFIX = ".html.j2"
 FRAMES = ("plain", "table", "topbar")
@@ -107,26 +108,43 @@ def load_states(partial: Partial) -> States:
     """The partial's declared states, imported afresh from its `.states.py` file."""
     path = partial.states_path
     if not path.is_file():
-        raise StatesError(f"{partial.name} has no states: add {path.name} beside it")
+        raise StatesError(
+            _(
+                "%(partial)s has no states: add %(file)s beside it",
+                partial=partial.name,
+                file=path.name,
+            )
+        )
     module_name = "purchasing_gallery_states." + partial.name.replace("/", ".")
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise StatesError(f"{path.name} cannot be imported")
+        raise StatesError(_("%(file)s cannot be imported", file=path.name))
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses defined there look their module up
     try:
         spec.loader.exec_module(module)
     except Exception as error:
-        raise StatesError(f"{path.name} failed: {type(error).__name__}: {error}") from error
+        failure = f"{type(error).__name__}: {error}"
+        raise StatesError(_("%(file)s failed: %(error)s", file=path.name, error=failure)) from error
     contexts = getattr(module, "STATES", None)
     frame = getattr(module, "FRAME", "plain")
     if not isinstance(contexts, dict) or not contexts:
-        raise StatesError(f"{path.name} must define STATES, a dict of state name -> context")
+        raise StatesError(
+            _("%(file)s must define STATES, a dict of state name -> context", file=path.name)
+        )
     for name, context in contexts.items():
         if not isinstance(name, str) or not isinstance(context, dict):
-            raise StatesError(f"{path.name}: state {name!r} must be a name and a dict")
+            raise StatesError(
+                _(
+                    "%(file)s: state %(state)s must be a name and a dict",
+                    file=path.name,
+                    state=repr(name),
+                )
+            )
     if frame not in FRAMES:
-        raise StatesError(f"{path.name}: FRAME must be one of {', '.join(FRAMES)}")
+        raise StatesError(
+            _("%(file)s: FRAME must be one of %(frames)s", file=path.name, frames=", ".join(FRAMES))
+        )
     return States(contexts, frame)
 
 

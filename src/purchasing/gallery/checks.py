@@ -10,6 +10,7 @@ from jinja2 import Environment, meta, nodes
 
 from purchasing.gallery import MACRO_KEY, Partial, States, StatesError, header_of, load_states
 from purchasing.gallery.headers import Header, HeaderError, Input
+from purchasing.i18n import _
 
 # What Litestar gives every template besides the environment's globals.
 LITESTAR_CONTEXT = frozenset(
@@ -68,14 +69,29 @@ def _state_problems(header: Header, states: States) -> list[str]:
     found = []
     for name, context in states.contexts.items():
         if missing := header.required - context.keys():
-            found.append(f"state {name!r} lacks the input(s) {_names(missing)}")
+            found.append(
+                _(
+                    "state %(state)s lacks the input(s) %(names)s",
+                    state=repr(name),
+                    names=_names(missing),
+                )
+            )
         if extra := context.keys() - header.names:
-            found.append(f"state {name!r} gives {_names(extra)}, not among the header's inputs")
+            found.append(
+                _(
+                    "state %(state)s gives %(names)s, not among the header's inputs",
+                    state=repr(name),
+                    names=_names(extra),
+                )
+            )
     for optional in (i.name for i in header.inputs if i.optional):
         given = sum(optional in context for context in states.contexts.values())
         if given in (0, len(states.contexts)):
             found.append(
-                f"optional input {optional!r} must be given in one state and left out in another"
+                _(
+                    "optional input %(input)s must be given in one state and left out in another",
+                    input=repr(optional),
+                )
             )
     return found
 
@@ -84,9 +100,19 @@ def _template_problems(partial: Partial, env: Environment, header: Header) -> li
     used = used_variables(env, partial.template)
     found = []
     if undeclared := used - header.names:
-        found.append(f"the template uses {_names(undeclared)}, missing from its header's inputs")
+        found.append(
+            _(
+                "the template uses %(names)s, missing from its header's inputs",
+                names=_names(undeclared),
+            )
+        )
     if unused := header.names - used - _included_variables(env, partial.template):
-        found.append(f"the header lists {_names(unused)}, which neither it nor its includes use")
+        found.append(
+            _(
+                "the header lists %(names)s, which neither it nor its includes use",
+                names=_names(unused),
+            )
+        )
     return found
 
 
@@ -110,23 +136,52 @@ def _macro_problems(
     declared = {macro.name: macro.params for macro in header.macros}
     found = []
     if real.keys() != declared.keys():
-        found.append(f"the header's macros are {_names(declared)}, the file's {_names(real)}")
+        found.append(
+            _(
+                "the header's macros are %(declared)s, the file's %(real)s",
+                declared=_names(declared),
+                real=_names(real),
+            )
+        )
     for name in real.keys() & declared.keys():
         if _signature(declared[name]) != _signature(real[name]):
-            found.append(f"macro {name!r}: the header's parameters differ from the macro's")
+            found.append(
+                _(
+                    "macro %(macro)s: the header's parameters differ from the macro's",
+                    macro=repr(name),
+                )
+            )
     for state, context in states.contexts.items():
         params = declared.get(str(context.get(MACRO_KEY)))
         if params is None:
-            found.append(f"state {state!r} must name one of the macros as {MACRO_KEY!r}")
+            found.append(
+                _(
+                    "state %(state)s must name one of the macros as %(key)s",
+                    state=repr(state),
+                    key=repr(MACRO_KEY),
+                )
+            )
             continue
         arguments = context.keys() - {MACRO_KEY}
         if missing := {p.name for p in params if not p.optional} - arguments:
-            found.append(f"state {state!r} lacks the argument(s) {_names(missing)}")
+            found.append(
+                _(
+                    "state %(state)s lacks the argument(s) %(names)s",
+                    state=repr(state),
+                    names=_names(missing),
+                )
+            )
         if extra := arguments - {p.name for p in params}:
-            found.append(f"state {state!r} gives {_names(extra)}, not parameters of its macro")
+            found.append(
+                _(
+                    "state %(state)s gives %(names)s, not parameters of its macro",
+                    state=repr(state),
+                    names=_names(extra),
+                )
+            )
     shown = {context.get(MACRO_KEY) for context in states.contexts.values()}
     if unshown := declared.keys() - shown:
-        found.append(f"no state shows the macro(s) {_names(unshown)}")
+        found.append(_("no state shows the macro(s) %(names)s", names=_names(unshown)))
     return found
 
 

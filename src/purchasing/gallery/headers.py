@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from purchasing.i18n import _
+
 COMMENT = re.compile(r"\A\{#-?(.*?)-?#\}", re.DOTALL)
 SECTION = re.compile(r"(?:^|\s)(Inputs|Macros): ")
 INPUT = re.compile(r"(optional )?([A-Za-z_]\w*)(?: \((.+)\))?")
@@ -57,15 +59,24 @@ def parse_header(source: str) -> Header:
     """The header of a partial's source; HeaderError when it has none or it is malformed."""
     found = COMMENT.match(source)
     if found is None:
-        raise HeaderError(f"no header comment on the first line: start with {EXAMPLE}")
+        raise HeaderError(
+            _("no header comment on the first line: start with %(example)s", example=EXAMPLE)
+        )
     text = " ".join(found.group(1).split())
     sections = list(SECTION.finditer(text))
     if len(sections) != 1:
-        raise HeaderError(f"the header needs one 'Inputs:' (or 'Macros:') section: {EXAMPLE}")
+        raise HeaderError(
+            _("the header needs one 'Inputs:' (or 'Macros:') section: %(example)s", example=EXAMPLE)
+        )
     section = sections[0]
     summary, listed = text[: section.start()].strip(), text[section.end() :]
     if not summary or not listed.endswith("."):
-        raise HeaderError(f"say what it is first, and end the inputs with a full stop: {EXAMPLE}")
+        raise HeaderError(
+            _(
+                "say what it is first, and end the inputs with a full stop: %(example)s",
+                example=EXAMPLE,
+            )
+        )
     items = [] if listed == "none." else _split(listed.removesuffix("."))
     if section.group(1) == "Macros":
         return Header(summary, macros=tuple(_macro(item) for item in items))
@@ -75,14 +86,21 @@ def parse_header(source: str) -> Header:
 def _input(item: str) -> Input:
     found = INPUT.fullmatch(item)
     if found is None:
-        raise HeaderError(f"{item!r} is not an input: write `name`, `optional name (remark)`")
+        raise HeaderError(
+            _(
+                "%(item)s is not an input: write `name`, `optional name (remark)`",
+                item=repr(item),
+            )
+        )
     return Input(found.group(2), optional=bool(found.group(1)), remark=found.group(3) or "")
 
 
 def _macro(item: str) -> Macro:
     found = MACRO.fullmatch(item)
     if found is None:
-        raise HeaderError(f"{item!r} is not a macro: write `name(param, optional param)`")
+        raise HeaderError(
+            _("%(item)s is not a macro: write `name(param, optional param)`", item=repr(item))
+        )
     params = _split(found.group(2)) if found.group(2) else []
     return Macro(found.group(1), tuple(_input(param) for param in params))
 
@@ -97,5 +115,5 @@ def _split(text: str) -> list[str]:
             start = at + 1
     items.append(text[start:].strip())
     if depth != 0 or not all(items):
-        raise HeaderError(f"unbalanced brackets or an empty item in {text!r}")
+        raise HeaderError(_("unbalanced brackets or an empty item in %(text)s", text=repr(text)))
     return items

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from purchasing import metrics
 from purchasing.gcpauses import StreamFreezer
+from purchasing.i18n import _
 from purchasing.live.events import HEARTBEAT, Event, resync_frame
 from purchasing.live.subscriber import HubStats, Owner, Subscriber, Visible
 
@@ -26,15 +27,22 @@ class TooManyStreams(Exception):
     @classmethod
     def per_session(cls, limit: int) -> TooManyStreams:
         return cls(
-            f"Paused: this browser already has {limit} live connections to this site. "
-            "Close some of its tabs; this page tries again in a moment."
+            _(
+                "Paused: this browser already has %(limit)s live connections to this site. "
+                "Close some of its tabs; this page tries again in a moment.",
+                limit=limit,
+            )
         )
 
     @classmethod
     def per_user(cls, limit: int) -> TooManyStreams:
         return cls(
-            f"Paused: your account already has {limit} live connections to this site. "
-            "Close some of its tabs, here or on other devices; this page tries again in a moment."
+            _(
+                "Paused: your account already has %(limit)s live connections to this site. "
+                "Close some of its tabs, here or on other devices; this page tries again in a "
+                "moment.",
+                limit=limit,
+            )
         )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar.types import HTTPResponseStartEvent, Receive, Scope, Send
 
+from purchasing import i18n
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, can
 from purchasing.domain.roles import Role
@@ -55,7 +56,16 @@ class EventStream:
     the frames, its heartbeat timer the heartbeats. `direct`, given the server's own `send`,
     returns a writer straight to the connection when the server allows one."""
 
-    __slots__ = ("actor", "cursor", "direct", "heres", "hub", "retry_ms", "session_id")
+    __slots__ = (
+        "actor",
+        "cursor",
+        "direct",
+        "heres",
+        "hub",
+        "language",
+        "retry_ms",
+        "session_id",
+    )
 
     def __init__(
         self,
@@ -66,6 +76,7 @@ class EventStream:
         session_id: str,
         direct: DirectWriters | None = None,
         heres: tuple[Here, ...] = (),
+        language: str = i18n.SOURCE,
     ) -> None:
         self.hub = hub
         self.actor = actor
@@ -74,13 +85,15 @@ class EventStream:
         self.session_id = session_id
         self.direct = direct
         self.heres = heres  # the purchases the browser's tabs have open (live/presence.py)
+        self.language = language  # of a refusal's words; the frames have none
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         owner = Owner(self.session_id, self.actor)
         try:
-            subscriber = await self.hub.subscribe(
-                visible_to(self.actor), self.cursor, owner, readable_kinds(self.actor)
-            )
+            with i18n.use(self.language):
+                subscriber = await self.hub.subscribe(
+                    visible_to(self.actor), self.cursor, owner, readable_kinds(self.actor)
+                )
         except TooManyStreams as refusal:
             await _refuse(send, refusal)
             return

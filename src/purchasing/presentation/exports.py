@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 import xlsxwriter
 
 from purchasing.domain.statuses import Kind
+from purchasing.i18n import _
 from purchasing.services.listing import Row
 
 BOM = "\ufeff"
@@ -40,21 +41,22 @@ class Column:
 
 
 def columns(kind: Kind) -> list[Column]:
-    """The table's columns for `kind`, in its order (the status control aside)."""
+    """The table's columns for `kind`, in its order (the status control aside), titled in the
+    current language (a writer is made where the request's language is in use)."""
     shown = [
-        Column("No", lambda r: r.number, "number", 7),
-        Column("Date", lambda r: r.purchase_date, "date", 12),
-        Column("Invoice", lambda r: r.invoice_number, width=22),
-        Column("Supplier", lambda r: r.supplier, width=30),
-        Column("Farm", lambda r: r.farm, width=24),
+        Column(_("No"), lambda r: r.number, "number", 7),
+        Column(_("Date"), lambda r: r.purchase_date, "date", 12),
+        Column(_("Invoice"), lambda r: r.invoice_number, width=22),
+        Column(_("Supplier"), lambda r: r.supplier, width=30),
+        Column(_("Farm"), lambda r: r.farm, width=24),
     ]
     if kind is not Kind.SUPPLY:
-        shown.append(Column("Coop", lambda r: r.coop, width=18))
+        shown.append(Column(_("Coop"), lambda r: r.coop, width=18))
     if kind is Kind.LIVESTOCK:
-        shown.append(Column("Heads", lambda r: r.head_count, "number", 10))
-        shown.append(Column("Price per head", lambda r: r.price_per_head, "rupiah", 16))
-    shown.append(Column("Total", lambda r: r.grand_total, "rupiah", 18))
-    shown.append(Column("Status", lambda r: r.status.label, width=14))
+        shown.append(Column(_("Heads"), lambda r: r.head_count, "number", 10))
+        shown.append(Column(_("Price per head"), lambda r: r.price_per_head, "rupiah", 16))
+    shown.append(Column(_("Total"), lambda r: r.grand_total, "rupiah", 18))
+    shown.append(Column(_("Status"), lambda r: r.status.label, width=14))
     return shown
 
 

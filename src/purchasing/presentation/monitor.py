@@ -11,6 +11,7 @@ from typing import Any
 
 from purchasing.domain.money import WIB
 from purchasing.domain.statuses import Kind, Status
+from purchasing.i18n import _
 from purchasing.live.events import Event
 from purchasing.live.hub import Snapshot
 from purchasing.live.recent import MinuteSummary
@@ -49,7 +50,7 @@ def events_chart(minutes: list[MinuteSummary]) -> dict[str, Any]:
             x=i * SLOT + 3,
             y=_y(m.events, top),
             height=round(BOTTOM - _y(m.events, top), 1),
-            title=f"{_clock(m.start)} WIB: {m.events} events",
+            title=_("%(time)s WIB: %(count)s events", time=_clock(m.start), count=m.events),
         )
         for i, m in enumerate(minutes)
     ]
@@ -69,7 +70,12 @@ def delay_chart(minutes: list[MinuteSummary]) -> dict[str, Any]:
                 (
                     i * SLOT + SLOT // 2,
                     _y(v * 1000, top),
-                    f"{_clock(start)} WIB: {name} {v * 1000:.1f} ms",
+                    _(
+                        "%(time)s WIB: %(name)s %(ms).1f ms",
+                        time=_clock(start),
+                        name=name,
+                        ms=v * 1000,
+                    ),
                 )
                 for i, v, start in run
             ]

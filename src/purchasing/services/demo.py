@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
-from purchasing.domain.statuses import Kind, Status
+from purchasing.domain.statuses import STATUS_LABELS, Kind, Status
 from purchasing.services.catalog import Catalog, Choice, load_catalog
 from purchasing.services.changes import Changes
 from purchasing.services.demo_data import (
@@ -147,7 +147,8 @@ async def _seed_purchases(
             path = (*PATHS[Status.IN_COOP], Status.COMPLETED)
         for step in path:
             actor = closer if step is Status.COMPLETED else clerk
-            note = f"Demo: {step.label.lower()}" if step.needs_note else ""
+            # Data, kept in English whatever the language: as a clerk typed it.
+            note = f"Demo: {STATUS_LABELS[step].lower()}" if step.needs_note else ""
             change = await change_status(
                 changes, kind, purchase_id, step, version, note, actor, "127.0.0.1", "seed-demo"
             )

@@ -13,6 +13,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, can, require
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable, offered_moves
+from purchasing.i18n import N_
 from purchasing.live.events import ChangeAction, PurchaseChanged
 from purchasing.services.errors import NotFound
 from purchasing.services.listing import Row
@@ -85,7 +86,7 @@ async def purchase_detail(kind: Kind, purchase_id: int, actor: Actor) -> Detail:
         .first()
     )
     if purchase is None:
-        raise NotFound(f"No {kind.value} purchase {purchase_id}.")
+        raise NotFound(N_("No %(kind)s purchase %(id)s."), kind=kind, id=purchase_id)
     history = (
         await StatusHistory.select(
             *StatusHistory.all_columns(),

@@ -12,6 +12,7 @@ import msgspec
 from purchasing.domain.actor import Actor
 from purchasing.domain.money import format_datetime
 from purchasing.domain.statuses import Kind, Status, is_editable
+from purchasing.i18n import N_
 from purchasing.services.changes import Changes
 from purchasing.services.errors import Conflict, StaleEdit, ValidationFailed
 from purchasing.services.merge import Marked, merge
@@ -174,8 +175,13 @@ async def save_edit(
         current = await open_edit(form.kind, purchase_id, actor)
         if not is_editable(current.status):
             raise Conflict(
-                f"{current.changed_by} moved this purchase to {current.status.label} at "
-                f"{format_datetime(current.changed_at)}: it can no longer be edited."
+                N_(
+                    "%(name)s moved this purchase to %(status)s at %(when)s: "
+                    "it can no longer be edited."
+                ),
+                name=current.changed_by,
+                status=current.status,
+                when=format_datetime(current.changed_at),
             )
         kind = form.kind
         result = merge(
@@ -190,7 +196,7 @@ async def save_edit(
             return Unsaved(form, current, result.conflicts)
         base, version, merged_with = current.base, current.version, current
         taken = tuple(dict.fromkeys((*taken, *result.taken)))
-    raise Conflict("This purchase keeps changing while you save; try again in a moment.")
+    raise Conflict(N_("This purchase keeps changing while you save; try again in a moment."))
 
 
 def _lines_differ(kind: Kind, a: list[dict[str, str]], b: list[dict[str, str]]) -> bool:

@@ -18,6 +18,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.money import parse_int
 from purchasing.domain.permissions import Action, require
 from purchasing.domain.statuses import Kind, Status, offered_moves
+from purchasing.i18n import _
 from purchasing.services.errors import ValidationFailed
 from purchasing.services.purchases import MAX_ID
 from purchasing.services.scope import purchase_filter
@@ -60,18 +61,25 @@ class TableQuery:
 
         page = params.get("page", "")
         if page and not 0 < (parse_int(page) or 0) <= MAX_PAGE:
-            errors["page"] = f"The page must be a whole number from 1 to {MAX_PAGE}."
+            errors["page"] = _("The page must be a whole number from 1 to %(most)s.", most=MAX_PAGE)
         sizes = [str(size) for size in PAGE_SIZES]
-        per_page = pick("per_page", sizes, f"Rows per page must be one of {', '.join(sizes)}.")
-        sort = pick("sort", SORTS, f"Sort by one of: {', '.join(SORTS)}.")
-        direction = pick("dir", ("asc", "desc"), "The sort direction must be asc or desc.")
+        per_page = pick(
+            "per_page",
+            sizes,
+            _("Rows per page must be one of %(sizes)s.", sizes=", ".join(sizes)),
+        )
+        # The values a URL may give (sort keys, status values) are named as the URL spells them.
+        sort = pick("sort", SORTS, _("Sort by one of: %(sorts)s.", sorts=", ".join(SORTS)))
+        direction = pick("dir", ("asc", "desc"), _("The sort direction must be asc or desc."))
         statuses = [s.value for s in kind.statuses]
-        status = pick("status", statuses, f"Filter by one of: {', '.join(statuses)}.")
+        status = pick(
+            "status", statuses, _("Filter by one of: %(statuses)s.", statuses=", ".join(statuses))
+        )
         q = params.get("q", "").strip()
         if len(q) > MAX_QUERY_LENGTH:
-            errors["q"] = f"Search for at most {MAX_QUERY_LENGTH} characters."
+            errors["q"] = _("Search for at most %(count)s characters.", count=MAX_QUERY_LENGTH)
         elif "\x00" in q:  # PostgreSQL refuses it even as a query parameter
-            errors["q"] = "The search cannot contain a NUL character."
+            errors["q"] = _("The search cannot contain a NUL character.")
         if errors:
             raise ValidationFailed(errors)
         return cls(

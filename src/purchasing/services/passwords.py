@@ -17,6 +17,8 @@ from typing import TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from purchasing.i18n import _
+
 HASHER = PasswordHasher()
 # Verified against when the username is unknown, so both failures take as long.
 DUMMY_HASH = HASHER.hash("not-a-real-password")
@@ -43,7 +45,7 @@ class Passwords:
 
     async def _run(self, work: Callable[..., T], *args: str) -> T:
         if not self._slots.acquire(blocking=False):
-            raise Busy("The server is busy signing other people in. Try again in a few seconds.")
+            raise Busy(_("The server is busy signing other people in. Try again in a few seconds."))
         try:
             done = self._pool.submit(work, *args)
         except BaseException:

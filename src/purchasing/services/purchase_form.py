@@ -10,6 +10,7 @@ from datetime import date
 from purchasing.domain import livestock
 from purchasing.domain.money import parse_int
 from purchasing.domain.statuses import Kind
+from purchasing.i18n import N_
 
 HEADER_FIELDS = (
     "invoice_number",
@@ -40,7 +41,8 @@ MAX_LINES = {Kind.SUPPLY: 50, Kind.FEED: 50, Kind.LIVESTOCK: livestock.MAX_LINES
 LINE_KEY = re.compile(r"^lines-([0-9]{1,4})-(\w+)$")
 LINE_PREFIX = "lines-"
 LINE_ID = "id"  # a stored line's id, which an edit form carries hidden (three-way merge)
-MALFORMED = "This form has a line it cannot read. Reload the page and enter the purchase again."
+# Marked here, translated where shown (`_(MALFORMED)`).
+MALFORMED = N_("This form has a line it cannot read. Reload the page and enter the purchase again.")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from decimal import Decimal
 from purchasing.domain import livestock, units
 from purchasing.domain.money import parse_decimal, parse_int, round_money, rupiah
 from purchasing.domain.statuses import Kind
+from purchasing.i18n import N_, _
 from purchasing.services.catalog import Catalog
 from purchasing.services.purchase_form import MALFORMED, PurchaseForm
 
@@ -20,6 +21,17 @@ MAX_WEIGHT_G = Decimal("1e9")
 MAX_HEADS = 10_000_000
 MAX_TOTAL = Decimal("1e14")  # Rp on one line and on the whole purchase
 DECIMAL_PLACES = 4
+# What to choose, as a field that asks for it says when it is empty and when it holds something
+# not on the list; marked here, translated where said.
+CHOICES = {
+    "farm": (N_("Choose a farm."), N_("Choose a farm from the list.")),
+    "supplier": (N_("Choose a supplier."), N_("Choose a supplier from the list.")),
+    "expedition": (N_("Choose a expedition."), N_("Choose a expedition from the list.")),
+    "coop": (N_("Choose a coop."), N_("Choose a coop from the list.")),
+    "flock": (N_("Choose a flock."), N_("Choose a flock from the list.")),
+    "item": (N_("Choose a item."), N_("Choose a item from the list.")),
+    "unit": (N_("Choose a unit of this item."), N_("Choose a unit of this item from the list.")),
+}
 
 
 @dataclass(frozen=True)
@@ -93,22 +105,25 @@ class _Checker:
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
 
-    def text(self, key: str, raw: str, label: str, max_length: int, required: bool = True) -> str:
-        if required and not raw:
-            self.errors[key] = f"Enter the {label}."
+    def text(self, key: str, raw: str, max_length: int, missing: str = "") -> str:
+        """`missing`: what to say when it is empty, already worded; "" when it may be."""
+        if missing and not raw:
+            self.errors[key] = missing
         elif len(raw) > max_length:
-            self.errors[key] = f"Use at most {max_length} characters."
+            self.errors[key] = _("Use at most %(count)s characters.", count=max_length)
         elif "\x00" in raw:  # PostgreSQL cannot store it in text
-            self.errors[key] = "Remove the NUL character."
+            self.errors[key] = _("Remove the NUL character.")
         return raw
 
-    def choice(self, key: str, raw: str, options: Mapping[int, object], label: str) -> int | None:
+    def choice(self, key: str, raw: str, options: Mapping[int, object], what: str) -> int | None:
+        """`what`: one of CHOICES."""
+        empty, unknown = CHOICES[what]
         if not raw:
-            self.errors[key] = f"Choose a {label}."
+            self.errors[key] = _(empty)
             return None
         choice = parse_int(raw)
         if choice is None or choice not in options:
-            self.errors[key] = f"Choose a {label} from the list."
+            self.errors[key] = _(unknown)
             return None
         return choice
 
@@ -119,15 +134,17 @@ class _Checker:
             value = parse_decimal(raw)
         except ValueError:
             self.errors[key] = (
-                "Enter a number, for example 1500 or 12.5." if raw else "Enter a number."
+                _("Enter a number, for example 1500 or 12.5.") if raw else _("Enter a number.")
             )
             return Decimal(0)
         if value < 0 or (positive and value == 0):
-            self.errors[key] = "Must be more than zero." if positive else "Cannot be negative."
+            self.errors[key] = (
+                _("Must be more than zero.") if positive else _("Cannot be negative.")
+            )
         elif value > at_most:
-            self.errors[key] = f"Must be at most {at_most:,.0f}."
+            self.errors[key] = _("Must be at most %(most)s.", most=f"{at_most:,.0f}")
         elif value.as_tuple().exponent < -DECIMAL_PLACES:  # type: ignore[operator]
-            self.errors[key] = f"Use at most {DECIMAL_PLACES} decimal places."
+            self.errors[key] = _("Use at most %(count)s decimal places.", count=DECIMAL_PLACES)
         else:
             return value
         return Decimal(0)  # never computed with: the error stops the save
@@ -136,15 +153,17 @@ class _Checker:
         """Flag a computed total too large to keep; True when it is."""
         if amount <= MAX_TOTAL:
             return False
-        self.errors.setdefault(key, f"The total would exceed {rupiah(MAX_TOTAL, 0)}.")
+        self.errors.setdefault(
+            key, _("The total would exceed %(amount)s.", amount=rupiah(MAX_TOTAL, 0))
+        )
         return True
 
     def whole(self, key: str, raw: str) -> int:
         value = parse_int(raw)
         if not value:
-            self.errors[key] = "Enter a whole number above zero."
+            self.errors[key] = _("Enter a whole number above zero.")
         elif value > MAX_HEADS:
-            self.errors[key] = f"Must be at most {MAX_HEADS:,}."
+            self.errors[key] = _("Must be at most %(most)s.", most=f"{MAX_HEADS:,}")
         else:
             return value
         return 0
@@ -153,7 +172,7 @@ class _Checker:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            self.errors[key] = "Enter a date." if not raw else "Enter a date as yyyy-mm-dd."
+            self.errors[key] = _("Enter a date.") if not raw else _("Enter a date as yyyy-mm-dd.")
             return date.min
 
 
@@ -161,7 +180,7 @@ def validate(form: PurchaseForm, catalog: Catalog) -> CleanPurchase | None:
     """Check every field; on any error fill `form.errors` and return None."""
     form.errors.clear()
     if form.malformed:
-        form.errors["form"] = MALFORMED
+        form.errors["form"] = _(MALFORMED)
     check = _Checker(form.errors)
     v = form.value
     farm_id = check.choice("farm", v("farm"), catalog.farms, "farm")
@@ -177,17 +196,19 @@ def validate(form: PurchaseForm, catalog: Catalog) -> CleanPurchase | None:
         ("expedition", expedition_id, catalog.expeditions),
     ):
         if partner_id and company_id and options[partner_id].company_id != company_id:
-            form.errors[key] = "This partner belongs to another company than the farm."
+            form.errors[key] = _("This partner belongs to another company than the farm.")
     coop_id = None
     if form.kind is Kind.LIVESTOCK:
         coop_id = check.choice("coop", v("coop"), catalog.coops, "coop")
         if coop_id and farm_id and catalog.coops[coop_id].farm_id != farm_id:
-            form.errors["coop"] = "This coop is not on the chosen farm."
-    invoice_number = check.text("invoice_number", v("invoice_number"), "invoice number", 64)
-    do_number = check.text("do_number", v("do_number"), "delivery order number", 64, required=False)
+            form.errors["coop"] = _("This coop is not on the chosen farm.")
+    invoice_number = check.text(
+        "invoice_number", v("invoice_number"), 64, missing=_("Enter the invoice number.")
+    )
+    do_number = check.text("do_number", v("do_number"), 64)
     purchase_date = check.day("purchase_date", v("purchase_date"))
     expedition_fee = round_money(check.decimal("expedition_fee", v("expedition_fee") or "0"))
-    notes = check.text("notes", v("notes"), "notes", 2000, required=False)
+    notes = check.text("notes", v("notes"), 2000)
     goods_lines: tuple[CleanGoodsLine, ...] = ()
     livestock_lines: tuple[CleanLivestockLine, ...] = ()
     if form.kind is Kind.LIVESTOCK:
@@ -222,7 +243,7 @@ def _goods_lines(
     company_id: int | None,
 ) -> tuple[CleanGoodsLine, ...]:
     if not form.lines:
-        form.errors["lines"] = "Add at least one line."
+        form.errors["lines"] = _("Add at least one line.")
     seen: dict[tuple[int | None, int, int], int] = {}
     lines = []
     for n, raw in enumerate(form.lines):
@@ -231,16 +252,14 @@ def _goods_lines(
         if form.kind is Kind.FEED:
             flock_id = check.choice(key + "flock", raw.get("flock", ""), catalog.flocks, "flock")
             if flock_id and farm_id and catalog.flocks[flock_id].farm_id != farm_id:
-                form.errors[key + "flock"] = "This flock is not on the chosen farm."
+                form.errors[key + "flock"] = _("This flock is not on the chosen farm.")
         item_id = check.choice(key + "item", raw.get("item", ""), catalog.items, "item")
         unit_id = None
         if item_id:
             item = catalog.items[item_id]
             if company_id and item.company_id != company_id:
-                form.errors[key + "item"] = "This item belongs to another company than the farm."
-            unit_id = check.choice(
-                key + "unit", raw.get("unit", ""), item.unit_values, "unit of this item"
-            )
+                form.errors[key + "item"] = _("This item belongs to another company than the farm.")
+            unit_id = check.choice(key + "unit", raw.get("unit", ""), item.unit_values, "unit")
         quantity = check.decimal(
             key + "quantity", raw.get("quantity", ""), positive=True, at_most=MAX_QUANTITY
         )
@@ -250,8 +269,8 @@ def _goods_lines(
             continue
         pair = (flock_id, item_id, unit_id)
         if pair in seen:
-            form.errors[key + "unit"] = (
-                f"This item and unit already appear on line {seen[pair] + 1}."
+            form.errors[key + "unit"] = _(
+                "This item and unit already appear on line %(line)s.", line=seen[pair] + 1
             )
             continue
         seen[pair] = n
@@ -277,11 +296,13 @@ def _goods_lines(
 
 def _livestock_lines(form: PurchaseForm, check: _Checker) -> tuple[CleanLivestockLine, ...]:
     if not form.lines:
-        form.errors["lines"] = "Add at least one strain line."
+        form.errors["lines"] = _("Add at least one strain line.")
     lines = []
     for n, raw in enumerate(form.lines):
         key = f"lines-{n}-"
-        strain = check.text(key + "strain", raw.get("strain", ""), "strain", 120)
+        strain = check.text(
+            key + "strain", raw.get("strain", ""), 120, missing=_("Enter the strain.")
+        )
         heads = check.whole(key + "head_count", raw.get("head_count", ""))
         price_given = _given(check, key + "price_given", raw.get("price_given", ""))
         weight_given = _given(check, key + "weight_given", raw.get("weight_given", ""))
@@ -318,5 +339,5 @@ def _given(check: _Checker, key: str, raw: str) -> livestock.Given | None:
     try:
         return livestock.Given(raw)
     except ValueError:
-        check.errors[key] = "Choose per head or total."
+        check.errors[key] = _("Choose per head or total.")
         return None

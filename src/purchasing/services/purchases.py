@@ -14,6 +14,7 @@ from purchasing.db import current_engine, violates_unique
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, require
 from purchasing.domain.statuses import Kind, Status, is_deletable, is_editable
+from purchasing.i18n import N_, _
 from purchasing.live.events import ChangeAction
 from purchasing.services.catalog import Catalog, load_catalog
 from purchasing.services.changes import Changes
@@ -97,14 +98,16 @@ async def update_purchase(
     the open tables (an event with the status unchanged). Returns the new version."""
     require(actor.role, Action.UPDATE, form.kind)
     clean = await _validated(form, actor)
-    stale = StaleEdit("Someone changed this purchase while you were editing it.")
+    stale = StaleEdit(N_("Someone changed this purchase while you were editing it."))
     async with _invoice_kept_unique(clean), changes.changing() as change:
         current = await find_purchase(form.kind, purchase_id, actor, for_update=True)
         status = Status(current["status"])
         if current["version"] != expected_version:
             raise stale
         if not is_editable(status):
-            raise Conflict(f"A purchase that is {status.label} can no longer be edited.")
+            raise Conflict(
+                N_("A purchase that is %(status)s can no longer be edited."), status=status
+            )
         await _check_invoice_free(clean, purchase_id)
         now = datetime.now(UTC)
         values = {
@@ -147,7 +150,7 @@ async def find_purchase(
     PostgreSQL; SQLite's write transactions already run one at a time."""
     require(actor.role, Action.READ, kind)
     if not 0 < purchase_id <= MAX_ID:
-        raise NotFound(f"No {kind.value} purchase {purchase_id}.")
+        raise NotFound(N_("No %(kind)s purchase %(id)s."), kind=kind, id=purchase_id)
     where = (Purchase.id == purchase_id) & (Purchase.kind == kind.value)
     clause = purchase_filter(actor)
     if clause is not None:
@@ -157,7 +160,7 @@ async def find_purchase(
         query = query.lock_rows()
     row = await query.first()
     if row is None:
-        raise NotFound(f"No {kind.value} purchase {purchase_id}.")
+        raise NotFound(N_("No %(kind)s purchase %(id)s."), kind=kind, id=purchase_id)
     return dict(row)
 
 
@@ -171,10 +174,11 @@ async def delete_purchase(
         row = await find_purchase(kind, purchase_id, actor, for_update=True)
         status = Status(row["status"])
         if row["version"] != expected_version:
-            raise Conflict("Someone changed this purchase meanwhile; check it before deleting.")
+            raise Conflict(N_("Someone changed this purchase meanwhile; check it before deleting."))
         if not is_deletable(status):
             raise Conflict(
-                f"Only drafts can be deleted; this purchase is {status.label}. Cancel it instead."
+                N_("Only drafts can be deleted; this purchase is %(status)s. Cancel it instead."),
+                status=status,
             )
         now = datetime.now(UTC)
         await Purchase.delete().where(Purchase.id == purchase_id)
@@ -208,7 +212,11 @@ async def _invoice_kept_unique(clean: CleanPurchase) -> AsyncIterator[None]:
 
 
 def _invoice_taken(clean: CleanPurchase) -> str:
-    return f"Invoice {clean.invoice_number} is already recorded for {clean.kind.value}."
+    return _(
+        "Invoice %(invoice)s is already recorded for %(kind)s.",
+        invoice=clean.invoice_number,
+        kind=clean.kind.noun,
+    )
 
 
 async def _check_invoice_free(clean: CleanPurchase, own_id: int | None) -> None:

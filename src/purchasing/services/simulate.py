@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from purchasing.domain.statuses import OPEN, Kind, Status
+from purchasing.i18n import N_
 from purchasing.live import outbox
 from purchasing.services.changes import Changes
 from purchasing.services.errors import NotFound
@@ -30,7 +31,7 @@ async def simulate(
     user = await AppUser.select(AppUser.id).where(AppUser.username == username).first()
     actor = await load_actor(user["id"]) if user else None
     if actor is None:
-        raise NotFound(f"There is no active user {username!r}.")
+        raise NotFound(N_("There is no active user %(username)s."), username=repr(username))
     candidates = await (
         Purchase.select(Purchase.id)
         .where((Purchase.kind == kind.value) & Purchase.status.is_in([s.value for s in OPEN]))
@@ -38,7 +39,7 @@ async def simulate(
         .limit(10)
     )
     if not candidates:
-        raise NotFound(f"There are no open {kind.value} purchases to change.")
+        raise NotFound(N_("There are no open %(kind)s purchases to change."), kind=kind)
     first_event = await outbox.newest_id()
     suppressed_before = changes.suppressed
     made = 0

@@ -12,6 +12,7 @@ from purchasing.db_direct import FIND_PURCHASE, LAST_MOVE, MOVE, RECORD_MOVE, Sc
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Action, Forbidden, require
 from purchasing.domain.statuses import Kind, RuleError, Status, check_move, check_note
+from purchasing.i18n import N_
 from purchasing.live.events import ChangeAction
 from purchasing.services.changes import Change, Changes
 from purchasing.services.errors import Conflict, NotFound
@@ -76,10 +77,16 @@ class Attempt:
 
 
 class StaleVersion(Conflict):
+    """Raised on SQLite's writer thread (Move.script), like the RuleErrors and NotFounds there: all
+    three are worded when read, on the request's side (domain/worded)."""
+
     def __init__(self, current_status: Status, current_version: int) -> None:
         super().__init__(
-            f"Someone else changed this purchase meanwhile; it is now {current_status.label}. "
-            "Check the row and try again."
+            N_(
+                "Someone else changed this purchase meanwhile; it is now %(status)s. "
+                "Check the row and try again."
+            ),
+            status=current_status,
         )
         self.current_status = current_status
         self.current_version = current_version
@@ -138,7 +145,9 @@ async def _change(
     finds on the way."""
     require(attempt.actor.role, Action.READ, attempt.kind)
     if not 0 < attempt.purchase_id <= MAX_ID:
-        raise NotFound(f"No {attempt.kind.value} purchase {attempt.purchase_id}.")
+        raise NotFound(
+            N_("No %(kind)s purchase %(id)s."), kind=attempt.kind, id=attempt.purchase_id
+        )
     check_note(notes)  # before any query: a note of any size is refused at once
     move = Move(attempt, expected_version, notes, client_ip[:64], user_agent[:255], echo)
     change = await changes.run(move.script)
@@ -170,7 +179,7 @@ class Move:
         scope, scope_params = direct_scope(actor)
         found = yield FIND_PURCHASE[scope], {"id": purchase_id, "kind": kind.value, **scope_params}
         if not found:
-            raise NotFound(f"No {kind.value} purchase {purchase_id}.")
+            raise NotFound(N_("No %(kind)s purchase %(id)s."), kind=kind, id=purchase_id)
         row = found[0]
         current = attempt.from_status = Status(row["status"])
         attempt.invoice = row["invoice_number"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from typing import Any
 
 from purchasing.db import write_transaction
 from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
+from purchasing.i18n import N_, _
 from purchasing.services.errors import NotFound, ValidationFailed
 from purchasing.services.passwords import DUMMY_HASH, HASHER, Passwords
 from purchasing.singleflight import failed, shared
@@ -30,9 +32,9 @@ async def create_user(
     """Create a user; every role but SuperAdmin belongs to a company, Operators to farms."""
     errors: dict[str, str] = {}
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        errors["password"] = _("Use at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
     if await AppUser.exists().where(AppUser.username == username):
-        errors["username"] = f"The username {username!r} is taken."
+        errors["username"] = _("The username %(username)s is taken.", username=repr(username))
     company_id = await _company_for(role, company_name, errors)
     farm_ids = await _farm_ids(company_id, farm_codes, errors)
     if errors:
@@ -81,7 +83,8 @@ async def load_actor(user_id: int) -> Actor | None:
 # One statement, so that a user and their farms are read as of one moment: read apart, a change of
 # role and farms committed in between would give an actor that never was.
 ACTORS = (
-    "SELECT u.id, u.username, u.full_name, u.role, u.company, uf.farm, f.company AS farm_company"
+    "SELECT u.id, u.username, u.full_name, u.role, u.company, u.language, uf.farm,"
+    " f.company AS farm_company"
     ' FROM app_user u LEFT JOIN user_farm uf ON uf."user" = u.id LEFT JOIN farm f ON f.id = uf.farm'
     " WHERE u.active AND u.id IN ({})"
 )
@@ -110,6 +113,7 @@ async def load_actors(user_ids: Collection[int]) -> dict[int, Actor]:
             role=Role(row["role"]),
             company_id=row["company"],
             farm_ids=frozenset(farms[user_id]),
+            language=row["language"],
         )
         for user_id, row in users.items()
     }
@@ -172,11 +176,11 @@ async def _company_for(role: Role, company_name: str | None, errors: dict[str, s
         companies = await Company.select(Company.id)
         if len(companies) == 1:
             return int(companies[0]["id"])
-        errors["company"] = "Name the user's company (--company)."
+        errors["company"] = _("Name the user's company (--company).")
         return None
     row = await Company.select(Company.id).where(Company.name == company_name).first()
     if row is None:
-        errors["company"] = f"There is no company named {company_name!r}."
+        errors["company"] = _("There is no company named %(name)s.", name=repr(company_name))
         return None
     return int(row["id"])
 
@@ -191,7 +195,9 @@ async def _farm_ids(
             query = query.where(Farm.company == company_id)
         row = await query.first()
         if row is None:
-            errors["farm"] = f"There is no farm with code {code!r} in the user's company."
+            errors["farm"] = _(
+                "There is no farm with code %(code)s in the user's company.", code=repr(code)
+            )
         else:
             ids.append(row["id"])
     return ids
@@ -214,7 +220,7 @@ async def update_user(
         .first()
     )
     if row is None:
-        raise NotFound(f"There is no user {username!r}.")
+        raise NotFound(N_("There is no user %(username)s."), username=repr(username))
     errors: dict[str, str] = {}
     new_role = role or Role(row["role"])
     company_id = row["company"]
@@ -246,4 +252,13 @@ async def set_active(username: str, active: bool) -> None:
         .returning(AppUser.id)
     )
     if not updated:
-        raise NotFound(f"There is no user {username!r}.")
+        raise NotFound(N_("There is no user %(username)s."), username=repr(username))
+
+
+async def remember_language(actor: Actor, language: str, actors: ActorCache) -> Actor:
+    """Keep `language` (one of i18n.LANGUAGES) on `actor`'s account; this process sees it at
+    once, the others once their kept actor expires."""
+    await AppUser.update({AppUser.language: language}).where(AppUser.id == actor.id)
+    chosen = replace(actor, language=language)
+    actors.keep(actor.id, chosen)
+    return chosen

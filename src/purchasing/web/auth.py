@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from purchasing.i18n import _
 from purchasing.services.passwords import Busy
 from purchasing.services.users import authenticate, load_actor
 from purchasing.web.responses import client_details, safe_next
@@ -38,7 +39,7 @@ class AuthController(Controller):
         username = str(form.get("username", "")).strip()[:MAX_FIELD]
         password = str(form.get("password", ""))[:MAX_FIELD]
         next_url = str(form.get("next", ""))[:MAX_FIELD]
-        ip, _ = client_details(request)
+        ip, _agent = client_details(request)
         throttle: LoginThrottle = request.app.state.login_throttle
         context = {"next": next_url, "username": username}
         refusal = await throttle.admit(username, ip)
@@ -54,7 +55,7 @@ class AuthController(Controller):
         if actor is None:
             # Not the username typed: people type their password into that box too.
             log.info("login failed", extra={"client": ip, "outcome": "wrong username or password"})
-            return _refused(context, "Wrong username or password.", 401)
+            return _refused(context, _("Wrong username or password."), 401)
         await throttle.succeeded(username, ip)
         await start_new_session(request, {"user_id": actor.id})
         log.info("login", extra={"user_id": actor.id, "user": actor.username, "outcome": "ok"})

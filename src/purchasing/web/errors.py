@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from purchasing.domain.permissions import Forbidden
+from purchasing.i18n import _
 from purchasing.logs import current_request_id
 from purchasing.presentation.errors import EXPIRED_FORM, NOT_FOUND, error_context
 from purchasing.services.errors import NotFound, ValidationFailed
@@ -36,7 +37,7 @@ def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Resp
 
 
 def not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
-    return _page(request, 404, NOT_FOUND)
+    return _page(request, 404, _(NOT_FOUND))
 
 
 def bad_request(request: Request[Any, Any, Any], error: ValidationFailed) -> Response[Any]:
@@ -54,9 +55,9 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
     if isinstance(error, PermissionDeniedException):
         # Our own refusals raise Forbidden (domain/permissions.py), with their reason: what
         # Litestar refuses itself with a 403 is a missing or wrong CSRF token.
-        return _page(request, 403, EXPIRED_FORM)
+        return _page(request, 403, _(EXPIRED_FORM))
     if error.status_code == 404:
-        return _page(request, 404, NOT_FOUND)
+        return _page(request, 404, _(NOT_FOUND))
     # Its own headers too: a 503's Retry-After says when to come back.
     return _page(request, error.status_code, error.detail, headers=error.headers or {})
 
@@ -70,7 +71,10 @@ def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[An
         exc_info=error,
         extra={"reference": reference, "method": request.method, "path": request.url.path},
     )
-    message = f"Something went wrong. If it happens again, quote reference {reference}."
+    message = _(
+        "Something went wrong. If it happens again, quote reference %(reference)s.",
+        reference=reference,
+    )
     return _page(request, HTTP_500_INTERNAL_SERVER_ERROR, message, reference)
 
 

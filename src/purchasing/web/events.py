@@ -20,6 +20,7 @@ from purchasing.live.presence import parse_here
 from purchasing.live.stream import EventStream
 from purchasing.services.presence import visible_heres
 from purchasing.services.users import actor_of_session
+from purchasing.web.language import language_of
 from purchasing.web.sessions import COOKIE, SessionConfig
 
 
@@ -46,7 +47,14 @@ async def open_stream(app: Litestar, scope: Scope) -> EventStream | None:
     wanted = parse_here(connection.query_params.get("here", ""))
     heres = await visible_heres(actor, wanted) if wanted else ()
     return EventStream(
-        state.hub, actor, cursor, state.settings.retry_ms, session_id, state.direct_writers, heres
+        state.hub,
+        actor,
+        cursor,
+        state.settings.retry_ms,
+        session_id,
+        state.direct_writers,
+        heres,
+        language_of(connection, state.settings.default_language, actor),
     )
 
 

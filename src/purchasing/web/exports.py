@@ -32,6 +32,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from purchasing.domain.actor import Actor
 from purchasing.domain.money import WIB
 from purchasing.domain.statuses import Kind
+from purchasing.i18n import N_, _
 from purchasing.presentation.exports import CsvRows, XlsxFile, file_name
 from purchasing.services.listing import TableQuery, every_row
 from purchasing.web.guards import READ
@@ -41,6 +42,12 @@ EXPORTS_AT_ONCE = 2
 BUSY_RETRY_S = 5
 CHUNK = 64 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The sheet's name in an xlsx export.
+SHEET_TITLES = {
+    Kind.SUPPLY: N_("Supply purchases"),
+    Kind.FEED: N_("Feed purchases"),
+    Kind.LIVESTOCK: N_("Livestock purchases"),
+}
 
 
 class ExportSlots:
@@ -54,7 +61,7 @@ class ExportSlots:
         if self.busy >= self.limit:
             raise HTTPException(
                 status_code=HTTP_503_SERVICE_UNAVAILABLE,
-                detail="Other exports are being written; try again in a few seconds.",
+                detail=_("Other exports are being written; try again in a few seconds."),
                 headers={"Retry-After": str(BUSY_RETRY_S)},
             )
         self.busy += 1
@@ -89,7 +96,7 @@ class ExportController(Controller):
         self, request: Request[Actor, Any, Any], purchase_kind: NamedDependency[Kind]
     ) -> Stream:
         async def write(path: Path, batches: AsyncIterator[list[Any]]) -> None:
-            title = f"{purchase_kind.value.title()} purchases"
+            title = _(SHEET_TITLES[purchase_kind])
             book = await asyncio.to_thread(XlsxFile, path, purchase_kind, title)
             try:
                 async for batch in batches:

@@ -2,11 +2,11 @@
 
 After an event every page showing that table re-fetches it at about the same moment. A view is
 everything that shapes the fragment: kind, query, the viewer's role (which moves the rows offer)
-and scope (whose purchases), the newest event this process has read (every change to a
-purchase writes one), and the cache's generation (bumped when a template changes, in
-development). Identical views share one render, even when they ask at once; each response then
-gets its own CSRF token, put in place of a placeholder. The ETag names the view and the token,
-so a page asking again with nothing changed costs no query and no render.
+and scope (whose purchases), the language it is worded in, the newest event this process has
+read (every change to a purchase writes one), and the cache's generation (bumped when a template
+changes, in development). Identical views share one render, even when they ask at once; each
+response then gets its own CSRF token, put in place of a placeholder. The ETag names the view
+and the token, so a page asking again with nothing changed costs no query and no render.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from purchasing.domain.actor import Actor
 from purchasing.domain.money import WIB, format_datetime, parse_int
 from purchasing.domain.statuses import Kind, is_editable
+from purchasing.i18n import N_, _
 from purchasing.presentation import edits
 from purchasing.services.catalog import load_catalog
 from purchasing.services.detail import deleted_purchase
@@ -27,7 +28,7 @@ from purchasing.web.guards import CREATE, UPDATE
 from purchasing.web.purchases import provide_kind
 from purchasing.web.responses import VARY_HTMX, changes, client_details, echo_mark, live_page
 
-NOT_SAVED = "Nothing was saved; what you typed is still below, to copy."
+NOT_SAVED = N_("Nothing was saved; what you typed is still below, to copy.")
 
 
 class PurchaseFormController(Controller):
@@ -54,7 +55,7 @@ class PurchaseFormController(Controller):
         except ValidationFailed as failure:
             form.errors.update(failure.errors)
             return await _render(request, form, purchase_id=None, status_code=422)
-        flash(request, "Purchase saved as Draft.", category="success")
+        flash(request, _("Purchase saved as Draft."), category="success")
         return _to_detail(request, purchase_kind, purchase_id)
 
     @get("/{purchase_id:int}/edit", name="purchase_edit", guards=[UPDATE])
@@ -67,8 +68,9 @@ class PurchaseFormController(Controller):
         editing = await open_edit(purchase_kind, purchase_id, request.user)
         form = editing.form
         if not is_editable(editing.status):
-            form.errors["form"] = (
-                f"A purchase that is {editing.status.label} can no longer be edited."
+            form.errors["form"] = _(
+                "A purchase that is %(status)s can no longer be edited.",
+                status=editing.status.label,
             )
         return await _render(request, form, purchase_id, editing.version, editing.base, page=page)
 
@@ -94,20 +96,23 @@ class PurchaseFormController(Controller):
             gone = await deleted_purchase(purchase_kind, purchase_id, actor)
             if gone is None:
                 raise
-            form.errors["form"] = (
-                f"{gone.deleted_by} deleted this purchase at {format_datetime(gone.deleted_at)}. "
-                f"{NOT_SAVED}"
+            deleted = _(
+                "%(name)s deleted this purchase at %(when)s.",
+                name=gone.deleted_by,
+                when=format_datetime(gone.deleted_at),
             )
+            form.errors["form"] = f"{deleted} {_(NOT_SAVED)}"
             return await _render(request, form, purchase_id, version, base, status_code=409)
         except StaleEdit as stale:  # a form without a base to merge against
-            form.errors["form"] = f"{stale} Reload the page to see the current purchase."
+            reload = _("Reload the page to see the current purchase.")
+            form.errors["form"] = f"{stale} {reload}"
             return await _render(request, form, purchase_id, version, base, status_code=409)
         except Conflict as closed:
-            form.errors["form"] = f"{closed} {NOT_SAVED}"
+            form.errors["form"] = f"{closed} {_(NOT_SAVED)}"
             return await _render(request, form, purchase_id, version, base, status_code=409)
         if isinstance(result, Unsaved):
             return await _render_unsaved(request, result, purchase_id)
-        message = "Changes saved."
+        message = _("Changes saved.")
         if result.merged_with is not None:
             message = edits.merged_notice(result.merged_with.changed_by, result.taken)
         flash(request, message, category="success")
@@ -123,7 +128,9 @@ class PurchaseFormController(Controller):
         base = Base.decode(str(data.get("base", "")))
         version = parse_int(str(data.get("version", "")))
         if base is None or version is None:
-            raise ValidationException("This form carries no version to compare; reload the page.")
+            raise ValidationException(
+                _("This form carries no version to compare; reload the page.")
+            )
         context: dict[str, Any] = {"stale": None, "gone": None}
         try:
             context["stale"] = await what_changed(
@@ -193,9 +200,11 @@ async def _render_unsaved(request: HTMXRequest, unsaved: Unsaved, purchase_id: i
         form.errors.update(edits.conflict_errors(unsaved.conflicts, catalog, who))
         form.errors["form"] = edits.conflict_intro(who, when, len(unsaved.conflicts))
     else:
-        form.errors["form"] = (
-            f"{who} saved this purchase at {format_datetime(when)} while you were editing; "
-            "merged with your changes, it needs the corrections marked below. Nothing was saved."
+        form.errors["form"] = _(
+            "%(name)s saved this purchase at %(when)s while you were editing; merged with your "
+            "changes, it needs the corrections marked below. Nothing was saved.",
+            name=who,
+            when=format_datetime(when),
         )
     code = 409 if unsaved.conflicts else 422
     return await _render(

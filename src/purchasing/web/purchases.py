@@ -16,9 +16,11 @@ from litestar.response import Redirect, Template
 from litestar.utils.empty import value_or_default
 from litestar.utils.scope.state import ScopeState
 
+from purchasing import i18n
 from purchasing.domain.actor import Actor
 from purchasing.domain.money import parse_int
 from purchasing.domain.statuses import Kind, RuleError, Status
+from purchasing.i18n import _
 from purchasing.live.hub import Hub
 from purchasing.services.detail import deleted_purchase, purchase_detail
 from purchasing.services.errors import Conflict, NotFound
@@ -120,7 +122,7 @@ class PurchaseController(Controller):
             else await get_row(purchase_kind, purchase_id, actor, number)
         )
         if row is None:
-            raise NotFound(f"No {purchase_kind.value} purchase {purchase_id}.")
+            raise NotFound(f"No {purchase_kind.value} purchase {purchase_id}.")  # I18N-TODO
         context = {"kind": purchase_kind, "row": row, "notice": {"level": level, "text": message}}
         return Template(
             "purchases/_row.html.j2", context=context, status_code=code, headers=VARY_HTMX
@@ -149,7 +151,7 @@ class PurchaseController(Controller):
                 "purchase_detail", kind=purchase_kind.value, purchase_id=purchase_id
             )
             return Redirect(url, status_code=303)
-        flash(request, f"{invoice} was deleted.", category="success")
+        flash(request, _("%(invoice)s was deleted.", invoice=invoice), category="success")
         return Redirect(
             request.app.route_reverse("purchase_index", kind=purchase_kind.value), status_code=303
         )
@@ -167,6 +169,7 @@ async def _table_fragment(request: HTMXRequest, kind: Kind) -> Response[str]:
         kind.value,
         query.query_string(),
         request.user.grant,
+        i18n.current(),
         hub.known_id,
         cache.generation,
     )
@@ -198,9 +201,9 @@ async def _apply_move(
     try:
         target = Status(str(form.get("status", "")))
     except ValueError:
-        return "Choose a status to move to.", "error", 422, {}
+        return _("Choose a status to move to."), "error", 422, {}
     if parse_int(version) is None:
-        return "The form lost its version; reload the page and try again.", "error", 422, {}
+        return _("The form lost its version; reload the page and try again."), "error", 422, {}
     ip, agent = client_details(request)
     try:
         notes = str(form.get("notes", ""))
@@ -220,9 +223,10 @@ async def _apply_move(
         return str(error), "error", 422, {}
     except StaleVersion as error:
         return str(error), "error", 409, {}
+    values = {"invoice": change.invoice_number, "status": target.label}
     if change.duplicate:
-        return f"{change.invoice_number} is already {target.label}.", "success", 200, change.shown
-    return f"{change.invoice_number} is now {target.label}.", "success", 200, change.shown
+        return _("%(invoice)s is already %(status)s.", **values), "success", 200, change.shown
+    return _("%(invoice)s is now %(status)s.", **values), "success", 200, change.shown
 
 
 async def _table_context(

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from purchasing import i18n
 from purchasing.domain import money
 from purchasing.domain.permissions import MONITORS, Action, can
 from purchasing.domain.roles import Role
 from purchasing.domain.statuses import Kind, Status
 from purchasing.live.events import RESYNC
-from purchasing.presentation import edits
+from purchasing.presentation import edits, words
 from purchasing.settings import PROJECT_ROOT
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -45,6 +46,17 @@ def jinja_environment(
         auto_reload=auto_reload,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Text is marked `{{ _("...") }}` or `{% trans %}`, worded in the request's language
+    # (purchasing/i18n.py); a trans block's line breaks and indents are not part of the message.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.raw_gettext,
+        i18n.raw_ngettext,
+        newstyle=True,
+        pgettext=i18n.raw_pgettext,
+        npgettext=i18n.raw_npgettext,
     )
     env.filters.update(
         rupiah=money.rupiah,
@@ -65,5 +77,8 @@ def jinja_environment(
         monitors=MONITORS,
         htmx_config=HTMX_CONFIG,
         dev_reload=dev_reload,
+        current_language=i18n.current,
+        languages=i18n.LANGUAGES,
+        page_words=words.page_words,
     )
     return env

@@ -15,6 +15,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from purchasing.i18n import ngettext
+
 STORE = "login_attempts"
 # INCR and the window's expiry in one step: the first failure starts the window, later ones do
 # not extend it, and no count is ever left without an expiry.
@@ -110,15 +112,23 @@ class LoginThrottle:
         with `succeeded`, or `withdraw` when it was not tried after all; a failure keeps its
         places until the window ends."""
         window = self.lockout_minutes * 60
-        wait = f"Try again in {self.lockout_minutes} minutes."
+        minutes = self.lockout_minutes
         address, account = _address(ip), _account(username)
         if await self.counts.take(address, window) > self.per_ip:
             await self.counts.give_back(address)
-            return f"Too many failed logins from this address. {wait}"
+            return ngettext(
+                "Too many failed logins from this address. Try again in %(num)d minute.",
+                "Too many failed logins from this address. Try again in %(num)d minutes.",
+                minutes,
+            )
         if await self.counts.take(account, window) > self.per_account:
             await self.counts.give_back(account)
             await self.counts.give_back(address)
-            return f"Too many failed logins for this account. {wait}"
+            return ngettext(
+                "Too many failed logins for this account. Try again in %(num)d minute.",
+                "Too many failed logins for this account. Try again in %(num)d minutes.",
+                minutes,
+            )
         return ""
 
     async def succeeded(self, username: str, ip: str) -> None:
