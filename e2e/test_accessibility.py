@@ -1,16 +1,28 @@
 """axe-core (through axe-playwright-python) on the pages clerks use: no serious or critical
-violation on any of them, a toast or the note dialog showing included."""
+violation on any of them, a toast or the note dialog showing included, in Bahasa Indonesia
+and in English."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import LoginPage, axe_violations, open_as, watch
+from e2e.pages import LOCALES, LoginPage, axe_violations, language_of, open_as, say, watch
 from tests.helpers.servers import LiveServer
 
 
-def test_the_login_and_error_pages(page: Page) -> None:
+@pytest.fixture(params=["id", "en"])
+def reader(request: pytest.FixtureRequest, browser: Browser, base_url: str) -> Iterator[Page]:
+    """A browser whose language is Indonesian, then English."""
+    page = browser.new_context(base_url=base_url, locale=LOCALES[request.param]).new_page()
+    yield page
+    page.context.close()
+
+
+def test_the_login_and_error_pages(reader: Page) -> None:
+    page = reader
     LoginPage(page).open()
     assert axe_violations(page) == []
     LoginPage(page).login("supervisor")
@@ -18,11 +30,15 @@ def test_the_login_and_error_pages(page: Page) -> None:
     assert axe_violations(page) == []
 
 
-@pytest.mark.parametrize("kind", ["supply", "feed", "livestock"])
+# Each module once, the languages shared between them.
+@pytest.mark.parametrize(
+    ("kind", "language"), [("supply", "id"), ("feed", "en"), ("livestock", "id")]
+)
 def test_each_index_page_with_and_without_a_toast(
-    browser: Browser, base_url: str, live_server: LiveServer, kind: str
+    browser: Browser, base_url: str, live_server: LiveServer, kind: str, language: str
 ) -> None:
-    viewer, mover = open_as(browser, base_url, "supervisor"), open_as(browser, base_url, "manager")
+    viewer = open_as(browser, base_url, "supervisor", language)
+    mover = open_as(browser, base_url, "manager")
     try:
         invoice = live_server.fresh_purchase(kind)
         index = watch(viewer, kind, f"?q={invoice}")
@@ -35,11 +51,11 @@ def test_each_index_page_with_and_without_a_toast(
         # is told in words, not by its colour alone.
         expect(viewer.get_by_test_id("toasts")).to_have_attribute("aria-live", "polite")
         expect(viewer.get_by_test_id("connection-status")).to_have_attribute("role", "status")
-        expect(index.row(invoice).locator(".badge")).to_have_text("Pending")
+        expect(index.row(invoice).locator(".badge")).to_have_text(say(language, "Pending"))
         # The note dialog, open.
         row = index.row(invoice)
         row.get_by_test_id("status-control").locator("select[name=status]").select_option(
-            label="Cancelled"
+            label=say(language, "Cancelled")
         )
         row.get_by_test_id("status-apply").click()
         expect(row.get_by_test_id("note-dialog")).to_be_visible()
@@ -49,7 +65,8 @@ def test_each_index_page_with_and_without_a_toast(
         mover.context.close()
 
 
-def test_detail_forms_and_monitor(page: Page, live_server: LiveServer) -> None:
+def test_detail_forms_and_monitor(reader: Page, live_server: LiveServer) -> None:
+    page = reader
     LoginPage(page).login("admin")
     purchase_id = live_server.purchase_id(live_server.fresh_purchase("livestock"))
     for path in (
@@ -61,4 +78,4 @@ def test_detail_forms_and_monitor(page: Page, live_server: LiveServer) -> None:
         response = page.goto(path)
         assert response is not None
         assert response.ok, path
-        assert axe_violations(page) == [], path
+        assert axe_violations(page) == [], (language_of(page), path)

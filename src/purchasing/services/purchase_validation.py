@@ -26,10 +26,10 @@ DECIMAL_PLACES = 4
 CHOICES = {
     "farm": (N_("Choose a farm."), N_("Choose a farm from the list.")),
     "supplier": (N_("Choose a supplier."), N_("Choose a supplier from the list.")),
-    "expedition": (N_("Choose a expedition."), N_("Choose a expedition from the list.")),
+    "expedition": (N_("Choose an expedition."), N_("Choose an expedition from the list.")),
     "coop": (N_("Choose a coop."), N_("Choose a coop from the list.")),
     "flock": (N_("Choose a flock."), N_("Choose a flock from the list.")),
-    "item": (N_("Choose a item."), N_("Choose a item from the list.")),
+    "item": (N_("Choose an item."), N_("Choose an item from the list.")),
     "unit": (N_("Choose a unit of this item."), N_("Choose a unit of this item from the list.")),
 }
 
