@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from purchasing import i18n
 from purchasing.domain import money
@@ -35,6 +38,21 @@ HTMX_CONFIG = {
 STATIC = PROJECT_ROOT / "static"
 
 
+@lru_cache(maxsize=4096)
+def _worded(language: str, message: str) -> tuple[Markup, bool]:
+    text = Markup(i18n.translations(language).gettext(message))  # noqa: S704 (the catalog's)
+    return text, "%" in text
+
+
+def template_gettext(message: str, **values: Any) -> Markup:
+    """Templates' `_`, as Jinja's newstyle one (the translation is markup, the values are
+    escaped into it, `%%` is a percent sign) with each message's translation kept: a table row
+    says some thirty of them, and Jinja's own wraps, escapes and formats every one on each
+    call."""
+    text, formats = _worded(i18n.current(), message)
+    return text % values if formats else text
+
+
 def jinja_environment(
     directory: Path = TEMPLATES, auto_reload: bool = False, dev_reload: bool = False
 ) -> Environment:
@@ -58,6 +76,7 @@ def jinja_environment(
         pgettext=i18n.raw_pgettext,
         npgettext=i18n.raw_npgettext,
     )
+    env.globals.update(_=template_gettext, gettext=template_gettext)
     env.filters.update(
         rupiah=money.rupiah,
         number=money.number,
