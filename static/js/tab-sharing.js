@@ -81,7 +81,7 @@ function share() {
     indicator.dataset.state = shown.state;
     indicator.querySelector(".connection-label").textContent = shown.label;
   }
-  window.addEventListener("offline", function () { showState({ state: "offline", label: "Offline" }); });
+  window.addEventListener("offline", function () { showState({ state: "offline", label: words.connection.offline }); });
 
   // --- Holding the stream. ---
   var holding = false;
