@@ -20,7 +20,7 @@ from purchasing import i18n
 from purchasing.domain.actor import Actor
 from purchasing.domain.money import parse_int
 from purchasing.domain.statuses import Kind, RuleError, Status
-from purchasing.i18n import _
+from purchasing.i18n import N_, _
 from purchasing.live.hub import Hub
 from purchasing.services.detail import deleted_purchase, purchase_detail
 from purchasing.services.errors import Conflict, NotFound
@@ -122,7 +122,7 @@ class PurchaseController(Controller):
             else await get_row(purchase_kind, purchase_id, actor, number)
         )
         if row is None:
-            raise NotFound(f"No {purchase_kind.value} purchase {purchase_id}.")  # I18N-TODO
+            raise NotFound(N_("No %(kind)s purchase %(id)s."), kind=purchase_kind, id=purchase_id)
         context = {"kind": purchase_kind, "row": row, "notice": {"level": level, "text": message}}
         return Template(
             "purchases/_row.html.j2", context=context, status_code=code, headers=VARY_HTMX
