@@ -3,11 +3,28 @@ them to the page once, as JSON (templates/base.html.j2), and js/page.js `say`s t
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
+from purchasing import i18n
 from purchasing.domain.statuses import Status
 from purchasing.i18n import _, pgettext
 from purchasing.presentation import toasts
+
+
+def page_words_json() -> Markup:
+    """`page_words()` as JSON safe in an HTML attribute, made once per language: every page
+    carries it, and the words change only with the catalog."""
+    return _encoded(i18n.current())
+
+
+@cache
+def _encoded(language: str) -> Markup:
+    with i18n.use(language):
+        return htmlsafe_json_dumps(page_words())
 
 
 def page_words() -> dict[str, Any]:

@@ -98,6 +98,6 @@ def jinja_environment(
         dev_reload=dev_reload,
         current_language=i18n.current,
         languages=i18n.LANGUAGES,
-        page_words=words.page_words,
+        page_words=words.page_words_json,
     )
     return env
