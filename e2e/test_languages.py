@@ -85,9 +85,10 @@ def test_the_main_journey_reads_in_the_browsers_language(
         watcher.context.close()
 
 
+@pytest.mark.parametrize("language", ["en"])
 def test_the_switch_on_the_login_page_changes_the_language(clerk: Page, language: str) -> None:
-    """Chosen before signing in, the language holds for the pages after (this browser's
-    choice; the account's is tests/integration/test_language.py)."""
+    """An English browser switched to Indonesian before signing in: the choice holds for the
+    pages after (this browser's choice; the account's is tests/integration/test_language.py)."""
     LoginPage(clerk).open()
     other = OTHER[language]
     clerk.get_by_test_id("language-switch").get_by_test_id(f"language-{other}").click()

@@ -39,6 +39,8 @@ def phone(browser: Browser, playwright: Playwright, base_url: str, language: str
     context.close()
 
 
+# A clerk on a phone reads Indonesian (the journey in both languages is test_languages.py).
+@pytest.mark.parametrize("language", ["id"])
 def test_a_clerk_works_the_purchases_from_a_phone(
     phone: Page, browser: Browser, base_url: str, live_server: LiveServer, language: str
 ) -> None:

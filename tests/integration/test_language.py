@@ -12,6 +12,7 @@ import pytest
 
 from purchasing.tables import AppUser
 from tests.helpers.app import Clerk, LiveApp, signed_in
+from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import a_purchase, move, user_id
 from tests.helpers.hostile import HOSTILE, record
 from tests.helpers.sse import open_stream
@@ -45,6 +46,7 @@ async def account_language(username: str) -> str:
     return str(row["language"])
 
 
+@SQLITE_ONLY  # wording and rendering, not storage
 async def test_a_visitor_reads_the_login_page_in_their_browsers_language(
     anonymous: Clerk,
 ) -> None:
@@ -86,6 +88,7 @@ async def test_the_switch_changes_the_language_and_the_account_remembers_it(
         await elsewhere.client.aclose()
 
 
+@SQLITE_ONLY  # wording and rendering, not storage
 async def test_a_visitor_can_switch_before_signing_in(anonymous: Clerk) -> None:
     await anonymous.get("/login")
     response = await choose(anonymous, "id", "/login")
@@ -112,6 +115,7 @@ async def test_a_bad_choice_gets_a_clear_400_and_changes_nothing(admin: Clerk) -
     assert elsewhere.headers["location"] == "/purchases/supply"
 
 
+@SQLITE_ONLY  # wording and rendering, not storage
 async def test_rule_messages_and_statuses_come_in_the_readers_language(admin: Clerk) -> None:
     await choose(admin, "id")
     p = await a_purchase("supply", "arrived")
@@ -128,6 +132,7 @@ async def test_rule_messages_and_statuses_come_in_the_readers_language(admin: Cl
     assert language_of(missing) == "id"
 
 
+@SQLITE_ONLY  # wording and rendering, not storage
 async def test_the_table_fragment_is_kept_apart_per_language(admin: Clerk) -> None:
     url = "/purchases/supply?status=draft"  # for htmx, only the table
     english = await admin.get(url, htmx=True, headers=ENGLISH)
@@ -173,6 +178,7 @@ async def test_an_event_is_one_encoding_for_readers_of_both_languages(
         await reader.client.aclose()
 
 
+@SQLITE_ONLY  # wording and rendering, not storage
 @pytest.mark.parametrize(
     ("headers", "word"), [(INDONESIAN, '"pending": "Tertunda"'), (ENGLISH, '"pending": "Pending"')]
 )
@@ -189,6 +195,7 @@ async def test_the_page_gives_its_scripts_their_words(
 PRODUCT_NAME = frozenset({"purchasing", "live"})
 
 
+@SQLITE_ONLY  # wording and rendering, not storage
 async def test_every_page_reads_in_indonesian(anonymous: Clerk, live: LiveApp) -> None:
     """No English left on the pages a clerk opens, read in Indonesian: login, each module's
     index, a draft's detail and edit form, the new form, the monitor, and the error pages (an
