@@ -7,6 +7,7 @@ the event contract also carries are worded in English, the contract's language."
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from purchasing import i18n
@@ -54,11 +55,18 @@ def patterns() -> dict[str, Any]:
     }
 
 
+@cache
+def _source_patterns() -> dict[str, Any]:
+    """`patterns()` in English, made once: the hub words every event with them."""
+    with i18n.use(i18n.SOURCE):
+        return patterns()
+
+
 def wording(change: PurchaseChanged) -> tuple[str, str]:
     """`change`'s toast in English: a title, and a message saying what happened to which
     purchase and who did it."""
     with i18n.use(i18n.SOURCE):
-        words = patterns()
+        words = _source_patterns()
         new = change.new_status.label
         values = {
             "purchase": words["purchases"][change.kind],
