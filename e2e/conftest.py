@@ -14,8 +14,17 @@ from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 
 from e2e.pages import BROWSER_PROBLEMS, CHROMIUM_FLAGS, system_chromium
+from tests.helpers import seeded
 from tests.helpers.report import COALESCED, LATENCIES, TEST_REPORT
 from tests.helpers.servers import LiveServer, serving
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    seeded.share_run_id(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    seeded.forget(config)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.pages import open_as, watch
 from purchasing.services.demo_data import MAIN
+from tests.helpers.seeded import postgres_template
 from tests.helpers.servers import AppServer, postgres_and_redis, run_async
 
 FIRST_PAGE = "?per_page=50&sort=invoice&dir=asc"
@@ -46,10 +47,11 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     directory = tmp_path_factory.mktemp("cluster")
-    with postgres_and_redis(directory) as (url, redis_url):
+    with postgres_and_redis(directory, postgres_template(MAIN.purchases_per_kind)) as (
+        url,
+        redis_url,
+    ):
         made = Cluster(directory, url, redis_url)
-        made.a.command("migrate")
-        made.a.command("seed-demo")
         made.a.start()
         made.b.start()
         try:

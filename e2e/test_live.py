@@ -9,7 +9,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from e2e.pages import CYCLE, RECORD_CLICK, IndexPage, open_as, table_url, watch
+from purchasing.services.demo_data import MAIN
 from tests.helpers.report import COALESCED, LATENCIES
+from tests.helpers.seeded import sqlite_copy
 from tests.helpers.servers import LiveServer
 
 # fresh_purchase and simulate pick the oldest purchases: they are on this view's first page.
@@ -195,8 +197,7 @@ def test_a_restarted_server_delivers_what_changed_while_it_was_down(
     browser: Browser, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     server = LiveServer(tmp_path_factory.mktemp("restart"))
-    server.command("migrate")
-    server.command("seed-demo")
+    sqlite_copy(server.database_path, MAIN.purchases_per_kind)
     server.start()
     try:
         b = open_as(browser, server.url, "manager")

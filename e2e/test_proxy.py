@@ -29,6 +29,7 @@ from e2e.pages import CHROMIUM_FLAGS, IndexPage, LoginPage, system_chromium, unt
 from purchasing.services.demo_data import MAIN
 from tests.helpers.process import ServerProcess
 from tests.helpers.report import TEST_REPORT
+from tests.helpers.seeded import postgres_template
 from tests.helpers.servers import AppServer, free_port, missing, postgres_and_redis, run_async
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -145,10 +146,11 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     directory = tmp_path_factory.mktemp("proxy")
-    with postgres_and_redis(directory) as (url, redis_url):
+    with postgres_and_redis(directory, postgres_template(MAIN.purchases_per_kind)) as (
+        url,
+        redis_url,
+    ):
         made = Site(directory, url, redis_url)
-        made.instances[0].command("migrate")
-        made.instances[0].command("seed-demo")
         for instance in made.instances:
             instance.start()
         made.proxy.start()

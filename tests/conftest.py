@@ -13,6 +13,7 @@ from typing import cast
 import pytest
 
 from purchasing import db
+from tests.helpers import seeded
 from tests.helpers.databases import (
     ENGINES,
     Content,
@@ -113,3 +114,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(f"hostile input: {total} requests")
     for (target, status), count in sorted(_hostile_totals.items()):
         terminalreporter.write_line(f"  {target:<28} HTTP {status}: {count}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    seeded.share_run_id(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    seeded.forget(config)

@@ -28,7 +28,7 @@ from litestar.template.config import TemplateConfig
 from prometheus_client import multiprocess
 from redis.asyncio import Redis
 
-from purchasing import db
+from purchasing import db, i18n
 from purchasing.domain.actor import Actor
 from purchasing.domain.permissions import Forbidden
 from purchasing.domain.statuses import Kind
@@ -238,6 +238,7 @@ def create_app(
     """The app for `settings` (from the environment when None). `direct_writers` finds, for a
     stream, a writer straight to its connection: the served app's (`serving/`), or None."""
     settings = settings or Settings.from_env()
+    i18n.check_catalogs()  # each process reads them before its first request, not during it
     parts = Parts(settings)
     environment = jinja_environment(
         settings.templates_dir, auto_reload=settings.debug, dev_reload=settings.debug

@@ -125,6 +125,10 @@ def serve(
         settings = replace(settings, workers=workers or settings.workers)
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
+    try:
+        i18n.check_catalogs()  # refuse to start rather than fail every page in one language
+    except i18n.CatalogMissing as missing:
+        raise click.ClickException(str(missing)) from None
     if reload and settings.workers > 1:
         raise click.UsageError(_("--reload runs one process; drop --workers or --reload."))
     server.serve(

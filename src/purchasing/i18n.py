@@ -2,8 +2,9 @@
 
 English is the source language: messages are written in English in the code and templates, marked
 with `_` (or `ngettext`, `pgettext`, and `N_` for a message translated where it is used), and
-translated through Babel's gettext catalogs in `locale/` (`make i18n` extracts and updates them;
-install compiles them). The language in use belongs to the request or command at hand: `use`
+translated through Babel's gettext catalogs in `locale/` (`make i18n` extracts and updates them).
+Each catalog is read from its `.po` file once, when first used, so the app speaks every language
+however it was installed. The language in use belongs to the request or command at hand: `use`
 sets it, and every `_` reads it, so a message is worded for whoever it is shown to.
 
 Messages take named values, `%`-style: `_("Set by %(name)s.", name=who)`, as Jinja's `_` does.
@@ -16,10 +17,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from babel.core import negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -33,21 +37,36 @@ _language: ContextVar[str] = ContextVar("language", default=SOURCE)
 
 
 class CatalogMissing(RuntimeError):
-    """A language's compiled catalog is not there: the install step that compiles it was skipped."""
+    """A language's catalog cannot be read: the package was installed without its locale files."""
 
 
 @cache
 def translations(language: str) -> NullTranslations:
-    """The compiled catalog of `language` (English needs none: it is the source)."""
+    """The catalog of `language`, compiled in memory from its `.po` file as `pybabel compile`
+    would (fuzzy entries left out). English needs none: it is the source."""
     if language == SOURCE:
         return NullTranslations()
-    compiled = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if not compiled.is_file():
+    source = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    try:
+        with source.open("rb") as po:
+            catalog = read_po(po, locale=language, domain=DOMAIN)
+    except OSError as error:
         raise CatalogMissing(
-            f"{compiled} is missing: compile the catalogs with `make install` "
-            "(or `pybabel compile -d src/purchasing/locale`)."
-        )
-    return Translations.load(LOCALE_DIR, [language], DOMAIN)
+            f"The {LANGUAGES.get(language, language)} catalog cannot be read ({source}: "
+            f"{error.strerror}). Reinstall the package from its source, with its locale files "
+            "(pip install -e . or make install)."
+        ) from None
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def check_catalogs() -> None:
+    """Read every language's catalog now: a server must refuse to start without one, rather than
+    fail each request made in that language."""
+    for language in LANGUAGES:
+        translations(language)
 
 
 def current() -> str:

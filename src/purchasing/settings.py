@@ -116,7 +116,9 @@ class Settings:
         if not (self.templates_dir / "base.html.j2").is_file():
             raise SettingsError(
                 f"TEMPLATES_DIR must be a folder of templates (with base.html.j2), not "
-                f"{str(self.templates_dir)!r}"
+                f"{str(self.templates_dir)!r}. The app serves templates/, static/ and "
+                "migrations/ from its source folder: install it from there with "
+                "`pip install -e .` (or `make install`), not as a copy in site-packages."
             )
         if not self.static_dir.is_dir():
             raise SettingsError(f"STATIC_DIR must be a folder, not {str(self.static_dir)!r}")

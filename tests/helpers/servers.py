@@ -138,10 +138,10 @@ class PrivateRedis:
 
 
 @contextmanager
-def postgres_and_redis(workdir: Path) -> Iterator[tuple[str, str]]:
-    """A new PostgreSQL database and a private Redis, for synchronous tests (Playwright's): their
-    URLs, both gone after the block."""
-    url = run_async(create_database())
+def postgres_and_redis(workdir: Path, template: str | None = None) -> Iterator[tuple[str, str]]:
+    """A new PostgreSQL database (a copy of `template` if given) and a private Redis, for
+    synchronous tests (Playwright's): their URLs, both gone after the block."""
+    url = run_async(create_database(template))
     try:
         with private_redis(workdir) as redis:
             yield url, redis.url
@@ -228,12 +228,13 @@ class LiveServer(AppServer):
     """`purchasing serve` in a subprocess, on a migrated and seeded SQLite database of its own."""
 
     def __init__(self, directory: Path) -> None:
-        super().__init__(directory, {"DATABASE_URL": f"sqlite:///{directory / 'e2e.sqlite3'}"})
+        self.database_path = directory / "e2e.sqlite3"
+        super().__init__(directory, {"DATABASE_URL": f"sqlite:///{self.database_path}"})
         self.used: set[int] = set()
 
     def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         """Read (or, for test set-up only, write) the server's database directly."""
-        with sqlite3.connect(self.directory / "e2e.sqlite3") as connection:
+        with sqlite3.connect(self.database_path) as connection:
             return connection.execute(sql, args).fetchall()
 
     def newest_event(self) -> int:
@@ -282,15 +283,15 @@ class LiveServer(AppServer):
         raise LookupError(f"no untouched draft {kind} purchase left")
 
 
-S = TypeVar("S", bound=AppServer)
+L = TypeVar("L", bound=LiveServer)
 
 
-def serving(server: S, per_kind: int | None = None) -> Iterator[S]:
-    """For a fixture: `server` migrated, seeded with `per_kind` purchases of each kind (none when
-    None), serving until the fixture ends."""
-    server.command("migrate")
-    if per_kind is not None:
-        server.command("seed-demo", "--per-kind", str(per_kind))
+def serving(server: L, per_kind: int | None = None) -> Iterator[L]:
+    """For a fixture: `server` on a copy of the run's migrated database, seeded with `per_kind`
+    purchases of each kind (none when None), serving until the fixture ends."""
+    from tests.helpers.seeded import sqlite_copy  # which builds its databases with this module
+
+    sqlite_copy(server.database_path, per_kind)
     server.start()
     yield server
     server.stop()

@@ -24,6 +24,7 @@ from purchasing.tables import Purchase
 from tests.helpers.app import Clerk
 from tests.helpers.demo import a_purchase, move
 from tests.helpers.report import TEST_REPORT
+from tests.helpers.seeded import postgres_template
 from tests.helpers.servers import (
     POSTGRES_URL,
     AppServer,
@@ -78,7 +79,8 @@ class Cluster:
 async def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cluster]:
     """Processes A and B on a demo database. They share sessions through one VAR_DIR, or through
     Redis for tests marked `sessions_in_redis` (which then cannot outlive a Redis outage)."""
-    async with throwaway_database() as url, AsyncExitStack() as stack:
+    # Drafts enough for every change.
+    async with throwaway_database(postgres_template(180)) as url, AsyncExitStack() as stack:
         with ExitStack() as servers:
             env = {"DATABASE_URL": url, "BROKER_URL": url, "EVENT_CATCH_UP_S": CATCH_UP_S}
             redis = None
@@ -88,8 +90,6 @@ async def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
                 if request.node.get_closest_marker("sessions_in_redis"):
                     env["STORE_URL"] = redis.url
             a, b = AppServer(tmp_path, env, "a"), AppServer(tmp_path, env, "b")
-            a.command("migrate")
-            a.command("seed-demo", "--per-kind", "180")  # drafts enough for every change
             for server in (a, b):
                 server.start()
                 servers.callback(server.stop)

@@ -92,13 +92,13 @@ def test_plural_and_context_forms() -> None:
         assert pgettext("someone is", "editing") == "mengubah"
 
 
-def test_a_catalog_left_uncompiled_is_refused_with_what_to_do(
+def test_a_catalog_that_cannot_be_read_is_refused_with_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     i18n.translations.cache_clear()
     try:
-        with pytest.raises(i18n.CatalogMissing, match="make install"), i18n.use("id"):
+        with pytest.raises(i18n.CatalogMissing, match=r"pip install -e \."), i18n.use("id"):
             pass
         assert i18n.current() == "en"
     finally:

@@ -83,8 +83,8 @@ def test_each_translation_keeps_the_values_its_message_names() -> None:
         assert wrong == [], "\n".join(wrong)
 
 
-def test_the_compiled_catalog_says_what_the_repositorys_says() -> None:
-    """A catalog edited without compiling (`make install` does) would show the old words."""
+def test_the_app_shows_every_translation_the_repositorys_catalog_holds() -> None:
+    """What the app compiles in memory from each `.po` is every translated message of it."""
     for language in LANGUAGES:
         stale = []
         with i18n.use(language):
@@ -98,4 +98,4 @@ def test_the_compiled_catalog_says_what_the_repositorys_says() -> None:
                 )
                 if shown != message.string:
                     stale.append(message.id)
-        assert stale == [], f"compile the catalogs (`make install`): {stale[:5]} ..."
+        assert stale == [], f"not shown as translated: {stale[:5]} ..."

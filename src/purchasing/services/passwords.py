@@ -12,6 +12,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -20,9 +21,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from purchasing.i18n import _
 
 HASHER = PasswordHasher()
-# Verified against when the username is unknown, so both failures take as long.
-DUMMY_HASH = HASHER.hash("not-a-real-password")
 T = TypeVar("T")
+
+
+@cache
+def dummy_hash() -> str:
+    """Verified against when the username is unknown, so both failures take as long. Made when
+    first needed, on a hashing thread: every process start would otherwise pay for it."""
+    return HASHER.hash("not-a-real-password")
 
 
 class Busy(Exception):
@@ -36,14 +42,15 @@ class Passwords:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="passwords")
         self._slots = threading.BoundedSemaphore(threads + waiting)
 
-    async def verify(self, stored: str, password: str) -> bool:
-        """Whether `password` matches the `stored` hash; raises Busy when the queue is full."""
+    async def verify(self, stored: str | None, password: str) -> bool:
+        """Whether `password` matches the `stored` hash (never, when None, but in as long);
+        raises Busy when the queue is full."""
         return await self._run(_matches, stored, password)
 
     async def hash(self, password: str) -> str:
         return await self._run(HASHER.hash, password)
 
-    async def _run(self, work: Callable[..., T], *args: str) -> T:
+    async def _run(self, work: Callable[..., T], *args: str | None) -> T:
         if not self._slots.acquire(blocking=False):
             raise Busy(_("The server is busy signing other people in. Try again in a few seconds."))
         try:
@@ -59,8 +66,8 @@ class Passwords:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _matches(stored: str, password: str) -> bool:
+def _matches(stored: str | None, password: str) -> bool:
     try:
-        return HASHER.verify(stored, password)
+        return HASHER.verify(stored or dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False

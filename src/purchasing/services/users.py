@@ -13,7 +13,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
 from purchasing.i18n import N_, _
 from purchasing.services.errors import NotFound, ValidationFailed
-from purchasing.services.passwords import DUMMY_HASH, HASHER, Passwords
+from purchasing.services.passwords import HASHER, Passwords
 from purchasing.singleflight import failed, shared
 from purchasing.tables import AppUser, Company, Farm, UserFarm
 
@@ -69,7 +69,7 @@ async def authenticate(username: str, password: str, passwords: Passwords) -> Ac
     )
     # No username holds a NUL, and PostgreSQL refuses one even as a query parameter.
     row = None if "\x00" in username else await query.first()
-    stored = row["password_hash"] if row else DUMMY_HASH
+    stored = row["password_hash"] if row else None
     if not await passwords.verify(stored, password) or row is None or not row["active"]:
         return None
     return await load_actor(row["id"])

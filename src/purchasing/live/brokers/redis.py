@@ -50,7 +50,7 @@ class RedisBroker(NetworkBroker):
                 else:
                     await pubsub.ping()  # its pong counts as hearing from Redis
         finally:
-            await _closed(pubsub.aclose())  # type: ignore[no-untyped-call]
+            await _closed(pubsub.aclose())
             await _closed(client.aclose())
 
     async def _publish(self, payload: str) -> None:
