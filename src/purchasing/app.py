@@ -131,7 +131,9 @@ class Parts:
             per_ip=settings.login_failures_per_ip,
             lockout_minutes=settings.login_lockout_minutes,
         )
-        self.passwords = Passwords(settings.password_threads, settings.password_queue)
+        self.passwords = Passwords(
+            settings.password_threads, settings.password_queue, settings.password_profile
+        )
         self.gc_pauses = GcPauses()
         self.exports = ExportSlots()
         self.fragments = FragmentCache()

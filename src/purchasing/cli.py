@@ -92,7 +92,9 @@ def seed_demo(settings: Settings, if_empty: bool, per_kind: int) -> None:
     async def work() -> str:
         if if_empty and not await demo.database_is_empty():
             return _("The database already has data: demo data not loaded.")
-        created = await demo.seed_demo(per_kind=per_kind)
+        created = await demo.seed_demo(
+            per_kind=per_kind, password_profile=settings.password_profile
+        )
         return _("Demo data loaded.") if created else _("Demo data is already present.")
 
     click.echo(_run(settings, lambda _changes: work()))
@@ -198,7 +200,13 @@ def users_create(
 ) -> None:
     """Create a user who can log in."""
     work = create_user(
-        username, password, Role(role), full_name=full_name, company_name=company, farm_codes=farms
+        username,
+        password,
+        Role(role),
+        full_name=full_name,
+        company_name=company,
+        farm_codes=farms,
+        password_profile=settings.password_profile,
     )
     try:
         actor = _run(settings, lambda _changes: work)

@@ -13,10 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 GENERATIONS = 3
+_started: list[bool] = []  # whether an app of this process has frozen its start-up already
 
 
 def freeze_startup() -> None:
-    """Collect once, then exempt every object alive now from later collections."""
+    """Collect once, then exempt every object alive now from later collections. Once per
+    process: what a later app of the same process adds (in the tests, hundreds of apps, each
+    paying a full collection of the whole test run's heap) is left to the collector."""
+    if _started:
+        return
+    _started.append(True)
     gc.collect()
     gc.freeze()
 

@@ -22,6 +22,8 @@ BROKER_SCHEMES = {"memory", "redis", "rediss", "postgres", "postgresql"}
 MIN_TOKEN_LENGTH = 16
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
+# argon2-cffi's parameter sets (services/passwords.py maps them); CHEAPEST is for tests only.
+PASSWORD_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 
 
 def default_password_threads() -> int:
@@ -64,6 +66,8 @@ class Settings:
     login_lockout_minutes: int = 15
     password_threads: int = field(default_factory=default_password_threads)
     password_queue: int = 50
+    # argon2's parameters for new hashes (argon2-cffi's profiles); CHEAPEST is for tests only.
+    password_profile: str = "RFC_9106_LOW_MEMORY"  # noqa: S105 - a name, not a password
     trusted_proxies: str = ""
     log_level: str = "INFO"
     log_format: str = "auto"
@@ -111,6 +115,11 @@ class Settings:
             )
         if self.password_threads < 1 or self.password_queue < 0:
             raise SettingsError("PASSWORD_THREADS must be at least 1 and PASSWORD_QUEUE at least 0")
+        if self.password_profile not in PASSWORD_PROFILES:
+            raise SettingsError(
+                f"PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "
+                f"not {self.password_profile!r}"
+            )
         if self.db_pool_size < 1:
             raise SettingsError("DB_POOL_SIZE must be at least 1")
         if not (self.templates_dir / "base.html.j2").is_file():
@@ -172,6 +181,7 @@ class Settings:
             login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", "15", int),
             password_threads=_number(env, "PASSWORD_THREADS", str(default_password_threads()), int),
             password_queue=_number(env, "PASSWORD_QUEUE", "50", int),
+            password_profile=(env.get("PASSWORD_PROFILE") or "RFC_9106_LOW_MEMORY").strip().upper(),
             trusted_proxies=env.get("TRUSTED_PROXIES", ""),
             log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
             log_format=(env.get("LOG_FORMAT") or "auto").strip().lower(),

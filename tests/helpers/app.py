@@ -16,6 +16,10 @@ from purchasing.serving.chunks import ChunkWriter
 from purchasing.serving.front import Front
 from purchasing.settings import Settings
 
+# argon2's cheapest parameters: a sign-in costs a quarter of a second of CPU with the real ones,
+# and the tests sign in over a thousand times. The hostile-load tests keep the real ones.
+TEST_PASSWORDS = "CHEAPEST"
+
 
 class Clerk:
     """A browser-like client: keeps cookies, sends the CSRF header as htmx does."""
@@ -63,7 +67,7 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Litestar:
         database_url=database_url,
         secret_key="test-secret-key",
         var_dir=tmp_path,
-        **overrides,
+        **{"password_profile": TEST_PASSWORDS, **overrides},
     )
     return create_app(settings, direct_writers=ChunkWriter.of)
 

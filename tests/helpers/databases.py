@@ -18,6 +18,7 @@ import pytest
 
 from purchasing import db
 from purchasing.services.demo import seed_demo
+from tests.helpers.app import TEST_PASSWORDS
 from tests.helpers.servers import POSTGRES_URL, database_url, missing
 
 SEED_DAY = "2026-11-20"
@@ -35,7 +36,7 @@ async def _fill(url: str, content: Content) -> None:
     try:
         await db.migrate()
         if content == "demo":
-            await seed_demo(today=date.fromisoformat(SEED_DAY))
+            await seed_demo(today=date.fromisoformat(SEED_DAY), password_profile=TEST_PASSWORDS)
     finally:
         await db.stop(engine)
 

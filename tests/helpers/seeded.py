@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.helpers.app import TEST_PASSWORDS
 from tests.helpers.servers import POSTGRES_URL, database_url, run_async
 
 # One id for the whole run: xdist gives each worker the controller's (`share_run_id`).
@@ -30,7 +31,13 @@ PREFIX = f"purchasing_seeded_{RUN_ID}_"
 
 def _purchasing(database: str, *args: str) -> None:
     with tempfile.TemporaryDirectory() as var_dir:
-        env = {**os.environ, "DATABASE_URL": database, "VAR_DIR": var_dir, "SECRET_KEY": "seed"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database,
+            "VAR_DIR": var_dir,
+            "SECRET_KEY": "seed",
+            "PASSWORD_PROFILE": TEST_PASSWORDS,
+        }
         subprocess.run(
             [sys.executable, "-m", "purchasing", *args], env=env, check=True, capture_output=True
         )

@@ -27,6 +27,7 @@ import redis
 
 from purchasing import db
 from purchasing.services.demo_data import MAIN
+from tests.helpers.app import TEST_PASSWORDS
 from tests.helpers.process import ServerProcess
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -174,6 +175,7 @@ class AppServer(ServerProcess):
             **os.environ,
             "VAR_DIR": str(directory),
             "SECRET_KEY": "test-secret-key",
+            "PASSWORD_PROFILE": TEST_PASSWORDS,
             "PYTHONUNBUFFERED": "1",
             **env,
         }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from purchasing.tables import Purchase
-from tests.helpers.app import Clerk
+import pytest
+from argon2 import extract_parameters
+
+from purchasing.services.passwords import PROFILES
+from purchasing.tables import AppUser, Purchase
+from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.demo import a_purchase
 
 
@@ -92,3 +96,17 @@ async def test_login_itself_needs_the_csrf_token(anonymous: Clerk) -> None:
         "/login", {"username": "admin", "password": "admin-demo"}, csrf=False
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("tuned", [{"password_profile": "RFC_9106_LOW_MEMORY"}], indirect=True)
+async def test_a_sign_in_rehashes_a_password_kept_with_weaker_parameters(tuned: LiveApp) -> None:
+    """The demo's hashes are the tests' cheapest; a server set to the real profile upgrades
+    each one at its owner's next sign-in, and the password goes on working."""
+    before = await AppUser.select(AppUser.password_hash).where(AppUser.username == "admin").first()
+    async with tuned.client() as http:
+        assert (await Clerk(http).login("admin")).status_code == 303
+    after = await AppUser.select(AppUser.password_hash).where(AppUser.username == "admin").first()
+    assert extract_parameters(before["password_hash"]) == PROFILES["CHEAPEST"]
+    assert extract_parameters(after["password_hash"]) == PROFILES["RFC_9106_LOW_MEMORY"]
+    async with tuned.client() as http:
+        assert (await Clerk(http).login("admin")).status_code == 303

@@ -21,6 +21,7 @@ from purchasing.domain.roles import Role
 from purchasing.live.fanout import TooManyStreams
 from purchasing.services.demo_data import OTHER
 from purchasing.services.users import set_active, update_user
+from purchasing.settings import Settings
 from purchasing.tables import Farm, Purchase
 from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.databases import SQLITE_ONLY
@@ -37,8 +38,10 @@ LIMIT_PER_IP = 20  # the default LOGIN_FAILURES_PER_IP
 
 @pytest.fixture
 async def server(tmp_path: Path, database: str) -> AsyncIterator[AppServer]:
-    """`purchasing serve` with the default settings, on this test's demo database."""
-    async with served(AppServer(tmp_path, {"DATABASE_URL": database})) as running:
+    """`purchasing serve` with the default settings (the real password hashing among them), on
+    this test's demo database."""
+    env = {"DATABASE_URL": database, "PASSWORD_PROFILE": Settings.password_profile}
+    async with served(AppServer(tmp_path, env)) as running:
         yield running
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
+from purchasing import gcpauses
 from purchasing.gcpauses import GcPauses, StreamFreezer, freeze_startup, thaw
 
 
@@ -24,13 +27,26 @@ def test_each_collection_is_counted_and_timed_by_generation() -> None:
     assert report["total_ms"][2] >= report["longest_ms"][2]
 
 
-def test_objects_alive_at_startup_are_frozen_until_thawed() -> None:
-    kept = [object() for _ in range(1000)]
+def test_objects_alive_at_startup_are_frozen_until_thawed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gcpauses, "_started", [])
+    kept = [[n] for n in range(1000)]
     freeze_startup()
     try:
         assert gc.get_freeze_count() >= len(kept)
     finally:
         thaw()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_second_app_in_one_process_does_not_collect_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gcpauses, "_started", [])
+    freeze_startup()
+    thaw()
+    collections = gc.get_stats()[2]["collections"]
+    freeze_startup()
+    assert gc.get_stats()[2]["collections"] == collections
     assert gc.get_freeze_count() == 0
 
 

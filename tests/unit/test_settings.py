@@ -38,6 +38,7 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
         ({"EVENT_MAX_AGE_HOURS": "-1"}, "EVENT_MAX_AGE_HOURS between 0 and"),
         ({"EVENT_MAX_AGE_HOURS": "inf"}, "EVENT_MAX_AGE_HOURS between 0 and"),
         ({"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE must be at least 1"),
+        ({"PASSWORD_PROFILE": "md5"}, "PASSWORD_PROFILE must be one of RFC_9106_LOW_MEMORY"),
         ({"PORT": "eighty"}, "PORT must be a number"),
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must be at least 16 characters"),
         ({"READY_MAX_LAG_S": "0"}, "READY_MAX_LAG_S must be above 0"),

@@ -23,6 +23,7 @@ from purchasing.services.demo_data import (
     USERS,
     DemoCompany,
 )
+from purchasing.services.passwords import DEFAULT_PROFILE
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import create_purchase
 from purchasing.services.status import change_status
@@ -45,7 +46,11 @@ async def database_is_empty() -> bool:
     return not (await AppUser.exists() or await Purchase.exists())
 
 
-async def seed_demo(today: date | None = None, per_kind: int = MAIN.purchases_per_kind) -> bool:
+async def seed_demo(
+    today: date | None = None,
+    per_kind: int = MAIN.purchases_per_kind,
+    password_profile: str = DEFAULT_PROFILE,
+) -> bool:
     """Create the demo data once; return False when it is already there. Its purchases get
     their history through real changes, which nobody is told of (pages read them from the
     outbox)."""
@@ -68,6 +73,7 @@ async def seed_demo(today: date | None = None, per_kind: int = MAIN.purchases_pe
             user.role,
             company_name=user.company,
             farm_codes=user.farms,
+            password_profile=password_profile,
         )
     rng = random.Random(2026)  # noqa: S311 - repeatable demo figures, not secrets
     for company in (replace(MAIN, purchases_per_kind=per_kind), *COMPANIES[1:]):

@@ -13,7 +13,7 @@ from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
 from purchasing.i18n import N_, _
 from purchasing.services.errors import NotFound, ValidationFailed
-from purchasing.services.passwords import HASHER, Passwords
+from purchasing.services.passwords import DEFAULT_PROFILE, Passwords, hash_password
 from purchasing.singleflight import failed, shared
 from purchasing.tables import AppUser, Company, Farm, UserFarm
 
@@ -28,6 +28,7 @@ async def create_user(
     full_name: str = "",
     company_name: str | None = None,
     farm_codes: tuple[str, ...] = (),
+    password_profile: str = DEFAULT_PROFILE,
 ) -> Actor:
     """Create a user; every role but SuperAdmin belongs to a company, Operators to farms."""
     errors: dict[str, str] = {}
@@ -39,7 +40,7 @@ async def create_user(
     farm_ids = await _farm_ids(company_id, farm_codes, errors)
     if errors:
         raise ValidationFailed(errors)
-    password_hash = await asyncio.to_thread(HASHER.hash, password)
+    password_hash = await asyncio.to_thread(hash_password, password, password_profile)
     async with write_transaction():
         user = AppUser(
             username=username,
@@ -72,6 +73,8 @@ async def authenticate(username: str, password: str, passwords: Passwords) -> Ac
     stored = row["password_hash"] if row else None
     if not await passwords.verify(stored, password) or row is None or not row["active"]:
         return None
+    if upgraded := await passwords.upgraded(row["password_hash"], password):
+        await AppUser.update({AppUser.password_hash: upgraded}).where(AppUser.id == row["id"])
     return await load_actor(row["id"])
 
 

@@ -6,7 +6,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from purchasing import i18n
@@ -53,6 +60,21 @@ def template_gettext(message: str, **values: Any) -> Markup:
     return text % values if formats else text
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per process, whichever app's environment asks (the tests start
+    hundreds of apps). Jinja checks each template's source against what was compiled, so an
+    edited template is compiled again."""
+
+    _compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if compiled := self._compiled.get(bucket.key):
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
 def jinja_environment(
     directory: Path = TEMPLATES, auto_reload: bool = False, dev_reload: bool = False
 ) -> Environment:
@@ -65,6 +87,7 @@ def jinja_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        bytecode_cache=CompiledTemplates(),
     )
     # Text is marked `{{ _("...") }}` or `{% trans %}`, worded in the request's language
     # (purchasing/i18n.py); a trans block's line breaks and indents are not part of the message.
