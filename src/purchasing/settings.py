@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ BROKER_SCHEMES = {"memory", "redis", "rediss", "postgres", "postgresql"}
 MIN_TOKEN_LENGTH = 16
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
+EVERY_IPV4 = ipaddress.IPv4Network("0.0.0.0/0")
+EVERY_IPV6 = ipaddress.IPv6Network("::/0")
 
 
 def default_password_threads() -> int:
@@ -129,6 +132,7 @@ class Settings:
                 f"METRICS_TOKEN must be at least {MIN_TOKEN_LENGTH} characters (or empty: "
                 "metrics for localhost only)"
             )
+        _check_trusted_proxies(self.trusted_proxies)
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
@@ -189,6 +193,38 @@ def _number(env: Mapping[str, str], name: str, default: str, kind: type[float] |
         return kind(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _check_trusted_proxies(value: str) -> None:
+    """Each entry must be an address or network of the proxies, and together they must not be
+    every address: a trusted client names any address it likes as its own (X-Forwarded-For),
+    escaping the login limits and writing what it likes into the audit trail."""
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if "*" in entries or _covers_every_address([_network(entry) for entry in entries]):
+        raise SettingsError(
+            f"TRUSTED_PROXIES={value!r} trusts every client to name its own address "
+            "(X-Forwarded-For), so anyone could escape the login limits and forge the audit "
+            "trail: list the proxies' addresses instead, e.g. TRUSTED_PROXIES=10.0.0.5,10.0.0.6"
+        )
+
+
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    # Parsed as uvicorn parses it: anything else it would compare as text, and never match.
+    try:
+        return ipaddress.ip_network(entry)
+    except ValueError:
+        raise SettingsError(
+            "TRUSTED_PROXIES must list the proxies' IP addresses or networks, comma-separated "
+            f"(10.0.0.5,10.0.0.6 or 10.0.0.0/24), not {entry!r}"
+        ) from None
+
+
+def _covers_every_address(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    return EVERY_IPV4 in ipaddress.collapse_addresses(v4) or EVERY_IPV6 in (
+        ipaddress.collapse_addresses(v6)
+    )
 
 
 def _kept_secret(path: Path) -> str:

@@ -52,6 +52,35 @@ def test_unusable_settings_are_refused_with_a_clear_message(
         settings(**env)
 
 
+@pytest.mark.parametrize(
+    "proxies", ["*", "10.0.0.5, *", "0.0.0.0/0", "::/0", "0.0.0.0/1,128.0.0.0/1"]
+)
+def test_trusting_every_address_as_a_proxy_is_refused_with_what_to_set_instead(
+    proxies: str,
+) -> None:
+    """Every client could then name its own address: the login limits and the audit trail
+    would believe it."""
+    with pytest.raises(SettingsError) as refused:
+        settings(TRUSTED_PROXIES=proxies)
+    assert str(refused.value) == (
+        f"TRUSTED_PROXIES={proxies!r} trusts every client to name its own address "
+        "(X-Forwarded-For), so anyone could escape the login limits and forge the audit trail: "
+        "list the proxies' addresses instead, e.g. TRUSTED_PROXIES=10.0.0.5,10.0.0.6"
+    )
+
+
+@pytest.mark.parametrize("entry", ["proxy.example", "10.0.0.5/24", "10.0.0.300"])
+def test_a_proxy_that_is_not_an_address_or_network_is_refused(entry: str) -> None:
+    """uvicorn would compare it as text with each client's address, and never match."""
+    with pytest.raises(SettingsError, match=f"not {entry!r}"):
+        settings(TRUSTED_PROXIES=f"10.0.0.6,{entry}")
+
+
+def test_the_proxies_addresses_and_networks_are_accepted() -> None:
+    proxies = "10.0.0.5, 10.0.0.6,10.1.0.0/16,::1,fd00::/8"
+    assert settings(TRUSTED_PROXIES=proxies).trusted_proxies == proxies
+
+
 @pytest.mark.parametrize("broker", ["redis://127.0.0.1:6379/0", "postgres://u@h/db"])
 def test_several_workers_run_with_a_broker(broker: str) -> None:
     assert settings(WORKERS="4", BROKER_URL=broker).workers == 4
