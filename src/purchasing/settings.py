@@ -64,6 +64,8 @@ class Settings:
     stream_recheck_s: float = 5.0
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 20
+    # From every address and browser that has not signed in to the account before, together.
+    login_failures_per_account_global: int = 50
     login_lockout_minutes: int = 15
     password_threads: int = field(default_factory=default_password_threads)
     password_queue: int = 50
@@ -114,6 +116,17 @@ class Settings:
             )
         if self.password_threads < 1 or self.password_queue < 0:
             raise SettingsError("PASSWORD_THREADS must be at least 1 and PASSWORD_QUEUE at least 0")
+        if min(self.login_failures_per_account, self.login_failures_per_ip) < 1:
+            raise SettingsError(
+                "LOGIN_FAILURES_PER_ACCOUNT and LOGIN_FAILURES_PER_IP must be at least 1"
+            )
+        if self.login_failures_per_account_global < self.login_failures_per_account:
+            raise SettingsError(
+                "LOGIN_FAILURES_PER_ACCOUNT_GLOBAL must be at least LOGIN_FAILURES_PER_ACCOUNT: "
+                "it is the account's limit from every unknown address and browser together"
+            )
+        if self.login_lockout_minutes < 1:
+            raise SettingsError("LOGIN_LOCKOUT_MINUTES must be at least 1")
         if self.db_pool_size < 1:
             raise SettingsError("DB_POOL_SIZE must be at least 1")
         if not (self.templates_dir / "base.html.j2").is_file():
@@ -173,6 +186,9 @@ class Settings:
             stream_recheck_s=_number(env, "STREAM_RECHECK_S", "5", float),
             login_failures_per_account=_number(env, "LOGIN_FAILURES_PER_ACCOUNT", "5", int),
             login_failures_per_ip=_number(env, "LOGIN_FAILURES_PER_IP", "20", int),
+            login_failures_per_account_global=_number(
+                env, "LOGIN_FAILURES_PER_ACCOUNT_GLOBAL", "50", int
+            ),
             login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", "15", int),
             password_threads=_number(env, "PASSWORD_THREADS", str(default_password_threads()), int),
             password_queue=_number(env, "PASSWORD_QUEUE", "50", int),

@@ -23,6 +23,7 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
     assert made.store_url == ""
     assert made.event_max_age_hours == 24
     assert made.catch_up_s == 1
+    assert (made.login_failures_per_account, made.login_failures_per_account_global) == (5, 50)
 
 
 @pytest.mark.parametrize(
@@ -43,6 +44,12 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
         ({"READY_MAX_LAG_S": "0"}, "READY_MAX_LAG_S must be above 0"),
         ({"TEMPLATES_DIR": "/nowhere"}, "TEMPLATES_DIR must be a folder of templates"),
         ({"STATIC_DIR": "/nowhere"}, "STATIC_DIR must be a folder"),
+        ({"LOGIN_FAILURES_PER_IP": "0"}, "LOGIN_FAILURES_PER_ACCOUNT and LOGIN_FAILURES_PER_IP"),
+        ({"LOGIN_LOCKOUT_MINUTES": "0"}, "LOGIN_LOCKOUT_MINUTES must be at least 1"),
+        (
+            {"LOGIN_FAILURES_PER_ACCOUNT_GLOBAL": "4"},
+            "LOGIN_FAILURES_PER_ACCOUNT_GLOBAL must be at least LOGIN_FAILURES_PER_ACCOUNT",
+        ),
     ],
 )
 def test_unusable_settings_are_refused_with_a_clear_message(
