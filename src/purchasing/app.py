@@ -46,6 +46,7 @@ from purchasing.services.users import ActorCache, actor_of_session
 from purchasing.settings import Settings
 from purchasing.web import dev_reload, errors, sessions, throttle
 from purchasing.web.auth import AuthController
+from purchasing.web.devices import DeviceCookies
 from purchasing.web.echo import EchoMarks
 from purchasing.web.events import events
 from purchasing.web.exports import ExportController, ExportSlots
@@ -119,6 +120,7 @@ class Parts:
         self.settings = settings
         self.engine = db.use_database(settings.database_url)
         self.echo = EchoMarks(settings.secret_key)
+        self.devices = DeviceCookies(settings.secret_key)
         self.session_config = sessions.session_config(settings.session_idle_minutes)
         self.shared = Shared.of(settings)
         self.hub = _hub(settings)
@@ -127,8 +129,10 @@ class Parts:
         self.actors = ActorCache(settings.stream_recheck_s)
         self.login_throttle = throttle.LoginThrottle(
             counts=self.shared.login_counts,
+            secret=settings.secret_key,
             per_account=settings.login_failures_per_account,
             per_ip=settings.login_failures_per_ip,
+            per_account_global=settings.login_failures_per_account_global,
             lockout_minutes=settings.login_lockout_minutes,
         )
         self.passwords = Passwords(
@@ -182,6 +186,7 @@ class Parts:
                 "hub": self.hub,
                 "changes": self.changes,
                 "login_throttle": self.login_throttle,
+                "devices": self.devices,
                 "passwords": self.passwords,
                 "echo": self.echo,
                 "session_config": self.session_config,

@@ -83,3 +83,10 @@ COMMIT_LISTENER_ERRORS = Counter(
     "Errors raised by what runs after a change commits (waking the outbox reader, writing to "
     "streams); the change itself stands",
 )
+LOGIN_LOCKOUTS = Counter(
+    f"{PREFIX}_login_lockouts",
+    "Failed logins that filled a count, refusing the next attempts for LOGIN_LOCKOUT_MINUTES, by "
+    "what they lock: address, device (a browser that signed in before), account (from one "
+    "address or device), account_global (from every address and device it does not know)",
+    ["scope"],
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -24,6 +25,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
 # argon2-cffi's parameter sets (services/passwords.py maps them); CHEAPEST is for tests only.
 PASSWORD_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
+EVERY_IPV4 = ipaddress.IPv4Network("0.0.0.0/0")
+EVERY_IPV6 = ipaddress.IPv6Network("::/0")
 
 
 def default_password_threads() -> int:
@@ -63,6 +66,8 @@ class Settings:
     stream_recheck_s: float = 5.0
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 20
+    # From every address and browser that has not signed in to the account before, together.
+    login_failures_per_account_global: int = 50
     login_lockout_minutes: int = 15
     password_threads: int = field(default_factory=default_password_threads)
     password_queue: int = 50
@@ -120,6 +125,17 @@ class Settings:
                 f"PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "
                 f"not {self.password_profile!r}"
             )
+        if min(self.login_failures_per_account, self.login_failures_per_ip) < 1:
+            raise SettingsError(
+                "LOGIN_FAILURES_PER_ACCOUNT and LOGIN_FAILURES_PER_IP must be at least 1"
+            )
+        if self.login_failures_per_account_global < self.login_failures_per_account:
+            raise SettingsError(
+                "LOGIN_FAILURES_PER_ACCOUNT_GLOBAL must be at least LOGIN_FAILURES_PER_ACCOUNT: "
+                "it is the account's limit from every unknown address and browser together"
+            )
+        if self.login_lockout_minutes < 1:
+            raise SettingsError("LOGIN_LOCKOUT_MINUTES must be at least 1")
         if self.db_pool_size < 1:
             raise SettingsError("DB_POOL_SIZE must be at least 1")
         if not (self.templates_dir / "base.html.j2").is_file():
@@ -138,6 +154,7 @@ class Settings:
                 f"METRICS_TOKEN must be at least {MIN_TOKEN_LENGTH} characters (or empty: "
                 "metrics for localhost only)"
             )
+        _check_trusted_proxies(self.trusted_proxies)
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
@@ -178,6 +195,9 @@ class Settings:
             stream_recheck_s=_number(env, "STREAM_RECHECK_S", "5", float),
             login_failures_per_account=_number(env, "LOGIN_FAILURES_PER_ACCOUNT", "5", int),
             login_failures_per_ip=_number(env, "LOGIN_FAILURES_PER_IP", "20", int),
+            login_failures_per_account_global=_number(
+                env, "LOGIN_FAILURES_PER_ACCOUNT_GLOBAL", "50", int
+            ),
             login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", "15", int),
             password_threads=_number(env, "PASSWORD_THREADS", str(default_password_threads()), int),
             password_queue=_number(env, "PASSWORD_QUEUE", "50", int),
@@ -199,6 +219,38 @@ def _number(env: Mapping[str, str], name: str, default: str, kind: type[float] |
         return kind(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _check_trusted_proxies(value: str) -> None:
+    """Each entry must be an address or network of the proxies, and together they must not be
+    every address: a trusted client names any address it likes as its own (X-Forwarded-For),
+    escaping the login limits and writing what it likes into the audit trail."""
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if "*" in entries or _covers_every_address([_network(entry) for entry in entries]):
+        raise SettingsError(
+            f"TRUSTED_PROXIES={value!r} trusts every client to name its own address "
+            "(X-Forwarded-For), so anyone could escape the login limits and forge the audit "
+            "trail: list the proxies' addresses instead, e.g. TRUSTED_PROXIES=10.0.0.5,10.0.0.6"
+        )
+
+
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    # Parsed as uvicorn parses it: anything else it would compare as text, and never match.
+    try:
+        return ipaddress.ip_network(entry)
+    except ValueError:
+        raise SettingsError(
+            "TRUSTED_PROXIES must list the proxies' IP addresses or networks, comma-separated "
+            f"(10.0.0.5,10.0.0.6 or 10.0.0.0/24), not {entry!r}"
+        ) from None
+
+
+def _covers_every_address(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    return EVERY_IPV4 in ipaddress.collapse_addresses(v4) or EVERY_IPV6 in (
+        ipaddress.collapse_addresses(v6)
+    )
 
 
 def _kept_secret(path: Path) -> str:

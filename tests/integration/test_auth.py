@@ -1,4 +1,5 @@
-"""Login, logout, the session requirement and CSRF."""
+"""Login, logout, the session requirement, CSRF, and lockouts that never lock an owner out of the
+browser they use."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from argon2 import extract_parameters
 
 from purchasing.services.passwords import PROFILES
 from purchasing.tables import AppUser, Purchase
-from tests.helpers.app import Clerk, LiveApp
+from purchasing.web.devices import COOKIE as DEVICE_COOKIE
+from purchasing.web.devices import account_key
+from tests.helpers.app import Clerk, LiveApp, signed_in
 from tests.helpers.demo import a_purchase
 
 
@@ -110,3 +113,96 @@ async def test_a_sign_in_rehashes_a_password_kept_with_weaker_parameters(tuned: 
     assert extract_parameters(after["password_hash"]) == PROFILES["RFC_9106_LOW_MEMORY"]
     async with tuned.client() as http:
         assert (await Clerk(http).login("admin")).status_code == 303
+
+
+WRONG = "wrong-password"
+ACCOUNT_LOCKED = "Too many failed logins for this account. Try again in 15 minutes."
+ACCOUNT_LOCKED_EVERYWHERE = (
+    "Too many failed logins for this account. Log in from a browser you have logged in with "
+    "before, or try again in 15 minutes."
+)
+INDONESIAN = {"Accept-Language": "id-ID,id;q=0.9"}
+
+
+async def came_back(live: LiveApp, username: str) -> Clerk:
+    """A browser that signed in as `username` once and signed out: it keeps its device cookie."""
+    clerk = await signed_in(live, username)
+    assert (await clerk.post("/logout", {})).status_code == 303
+    assert clerk.client.cookies.get(DEVICE_COOKIE)
+    return clerk
+
+
+async def test_a_login_leaves_a_device_cookie_for_the_login_form_only(anonymous: Clerk) -> None:
+    response = await anonymous.login("admin")
+    [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith("device=")]
+    flags = {flag.strip().lower() for flag in cookie.split(";")[1:]}
+    assert {"httponly", "samesite=lax", "path=/login", "max-age=31536000"} <= flags
+    assert "secure" not in flags  # served over plain HTTP here
+
+
+async def test_an_attackers_failures_lock_out_new_browsers_but_not_the_owners(
+    live: LiveApp, anonymous: Clerk
+) -> None:
+    owner = await came_back(live, "admin")
+    try:
+        attacker = [(await anonymous.login("admin", WRONG)).status_code for _ in range(7)]
+        assert attacker == [401] * 5 + [429] * 2
+        assert (await owner.login("admin")).status_code == 303
+        async with live.client() as http:
+            fresh = await Clerk(http).login("admin")
+        assert fresh.status_code == 429
+        assert ACCOUNT_LOCKED in fresh.text
+    finally:
+        await owner.client.aclose()
+
+
+@pytest.mark.parametrize(
+    "tuned",
+    [{"login_failures_per_account": 3, "login_failures_per_account_global": 3}],
+    indirect=True,
+)
+async def test_a_forged_device_cookie_or_one_for_another_account_gives_no_trust(
+    tuned: LiveApp,
+) -> None:
+    owner, colleague = await came_back(tuned, "admin"), await came_back(tuned, "manager")
+    async with tuned.client() as attacker_http, tuned.client() as forger_http:
+        attacker, forger = Clerk(attacker_http), Clerk(forger_http)
+        for _ in range(3):  # the account's ceiling, from sources it does not know
+            assert (await attacker.login("admin", WRONG)).status_code == 401
+        # The colleague's cookie names another account: the ceiling holds for it too.
+        refused = await colleague.login("admin")
+        assert refused.status_code == 429
+        assert ACCOUNT_LOCKED_EVERYWHERE in refused.text
+        await colleague.get("/login")
+        indonesian = await colleague.post(
+            "/login", {"username": "admin", "password": "admin-demo"}, headers=INDONESIAN
+        )
+        assert indonesian.status_code == 429
+        assert "Masuk dari peramban yang pernah Anda pakai untuk masuk" in indonesian.text
+        # That cookie changed to name the owner's account no longer names any device.
+        device_id, issued, _manager, signature = colleague.client.cookies[DEVICE_COOKIE].split(".")
+        admin = account_key("admin", tuned.app.state.settings.secret_key)
+        forged = ".".join([device_id, issued, admin, signature])
+        forger_http.cookies.set(DEVICE_COOKIE, forged)
+        assert (await forger.login("admin")).status_code == 429
+        assert (await owner.login("admin")).status_code == 303
+    await owner.client.aclose()
+    await colleague.client.aclose()
+
+
+@pytest.mark.parametrize("tuned", [{"login_failures_per_ip": 3}], indirect=True)
+async def test_colleagues_behind_one_address_are_told_apart_by_their_browsers(
+    tuned: LiveApp,
+) -> None:
+    colleague = await came_back(tuned, "manager")
+    try:
+        async with tuned.client() as attacker_http:
+            attacker = Clerk(attacker_http)
+            for username in ("admin", "operator", "nobody"):
+                assert (await attacker.login(username, WRONG)).status_code == 401
+            locked = await attacker.login("supervisor")
+            assert locked.status_code == 429
+            assert "Too many failed logins from this address." in locked.text
+        assert (await colleague.login("manager")).status_code == 303
+    finally:
+        await colleague.client.aclose()

@@ -153,7 +153,15 @@ async def test_failed_logins_lock_the_account_for_a_while(tuned: LiveApp) -> Non
 
 
 @pytest.mark.parametrize(
-    "tuned", [{"login_failures_per_account": 100, "login_failures_per_ip": 3}], indirect=True
+    "tuned",
+    [
+        {
+            "login_failures_per_account": 100,
+            "login_failures_per_account_global": 100,
+            "login_failures_per_ip": 3,
+        }
+    ],
+    indirect=True,
 )
 async def test_failed_logins_lock_the_address_across_accounts(tuned: LiveApp) -> None:
     async with tuned.client() as http:
@@ -230,13 +238,20 @@ async def test_login_limits_hold_across_processes_that_share_redis() -> None:
     clients = [AsyncRedis.from_url(url) for _ in range(2)]  # as two processes would
     try:
         throttles = [
-            LoginThrottle(RedisCounts(c, prefix), per_account=1000, per_ip=20, lockout_minutes=15)
+            LoginThrottle(
+                RedisCounts(c, prefix),
+                secret="test-secret-key",
+                per_account=1000,
+                per_ip=20,
+                per_account_global=1000,
+                lockout_minutes=15,
+            )
             for c in clients
         ]
-        refusals = await asyncio.gather(
+        attempts = await asyncio.gather(
             *(throttles[n % 2].admit(f"user{n}", "10.0.0.9") for n in range(100))
         )
-        assert refusals.count("") == 20
+        assert [attempt.refusal for attempt in attempts].count("") == 20
         keys = await clients[0].keys(prefix + "*")
         assert keys
         for key in keys:  # each count with the window's expiry: Redis forgets it by itself

@@ -23,6 +23,7 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
     assert made.store_url == ""
     assert made.event_max_age_hours == 24
     assert made.catch_up_s == 1
+    assert (made.login_failures_per_account, made.login_failures_per_account_global) == (5, 50)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +45,12 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
         ({"READY_MAX_LAG_S": "0"}, "READY_MAX_LAG_S must be above 0"),
         ({"TEMPLATES_DIR": "/nowhere"}, "TEMPLATES_DIR must be a folder of templates"),
         ({"STATIC_DIR": "/nowhere"}, "STATIC_DIR must be a folder"),
+        ({"LOGIN_FAILURES_PER_IP": "0"}, "LOGIN_FAILURES_PER_ACCOUNT and LOGIN_FAILURES_PER_IP"),
+        ({"LOGIN_LOCKOUT_MINUTES": "0"}, "LOGIN_LOCKOUT_MINUTES must be at least 1"),
+        (
+            {"LOGIN_FAILURES_PER_ACCOUNT_GLOBAL": "4"},
+            "LOGIN_FAILURES_PER_ACCOUNT_GLOBAL must be at least LOGIN_FAILURES_PER_ACCOUNT",
+        ),
     ],
 )
 def test_unusable_settings_are_refused_with_a_clear_message(
@@ -51,6 +58,35 @@ def test_unusable_settings_are_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         settings(**env)
+
+
+@pytest.mark.parametrize(
+    "proxies", ["*", "10.0.0.5, *", "0.0.0.0/0", "::/0", "0.0.0.0/1,128.0.0.0/1"]
+)
+def test_trusting_every_address_as_a_proxy_is_refused_with_what_to_set_instead(
+    proxies: str,
+) -> None:
+    """Every client could then name its own address: the login limits and the audit trail
+    would believe it."""
+    with pytest.raises(SettingsError) as refused:
+        settings(TRUSTED_PROXIES=proxies)
+    assert str(refused.value) == (
+        f"TRUSTED_PROXIES={proxies!r} trusts every client to name its own address "
+        "(X-Forwarded-For), so anyone could escape the login limits and forge the audit trail: "
+        "list the proxies' addresses instead, e.g. TRUSTED_PROXIES=10.0.0.5,10.0.0.6"
+    )
+
+
+@pytest.mark.parametrize("entry", ["proxy.example", "10.0.0.5/24", "10.0.0.300"])
+def test_a_proxy_that_is_not_an_address_or_network_is_refused(entry: str) -> None:
+    """uvicorn would compare it as text with each client's address, and never match."""
+    with pytest.raises(SettingsError, match=f"not {entry!r}"):
+        settings(TRUSTED_PROXIES=f"10.0.0.6,{entry}")
+
+
+def test_the_proxies_addresses_and_networks_are_accepted() -> None:
+    proxies = "10.0.0.5, 10.0.0.6,10.1.0.0/16,::1,fd00::/8"
+    assert settings(TRUSTED_PROXIES=proxies).trusted_proxies == proxies
 
 
 @pytest.mark.parametrize("broker", ["redis://127.0.0.1:6379/0", "postgres://u@h/db"])

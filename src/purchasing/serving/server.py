@@ -89,8 +89,9 @@ def serve(
     workers: int = 1,
     metrics_dir: Path | None = None,
 ) -> None:
-    """`trusted_proxies` (addresses, or `*`) may set the client address and scheme through
-    X-Forwarded-For and X-Forwarded-Proto: behind a TLS proxy, cookies are then Secure.
+    """`trusted_proxies` (addresses or networks, never every address: settings refuse that) may
+    set the client address and scheme through X-Forwarded-For and X-Forwarded-Proto: behind a
+    TLS proxy, cookies are then Secure.
     With `workers` > 1, that many processes share the port (the broker connects them) and
     their metrics (in `metrics_dir`)."""
     config = uvicorn.Config(

@@ -12,6 +12,8 @@ from litestar.response import Redirect, Template
 from purchasing.i18n import _
 from purchasing.services.passwords import Busy
 from purchasing.services.users import authenticate, load_actor
+from purchasing.web.devices import COOKIE as DEVICE_COOKIE
+from purchasing.web.devices import DeviceCookies
 from purchasing.web.responses import client_details, safe_next
 from purchasing.web.sessions import session_id, start_new_session
 from purchasing.web.throttle import LoginThrottle
@@ -33,33 +35,42 @@ class AuthController(Controller):
 
     @post("/login", name="login_submit", exclude_from_auth=True)
     async def login(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        """Rate-limited per account and per address, refused before any hashing once a limit is
-        reached; a success starts a brand-new session."""
+        """Rate-limited by source and by account, refused before any hashing once a limit is
+        reached (`web/throttle.py`); a success starts a brand-new session, and leaves the browser
+        a device cookie that keeps it out of the account's shared lockout."""
         form = await request.form()
         username = str(form.get("username", "")).strip()[:MAX_FIELD]
         password = str(form.get("password", ""))[:MAX_FIELD]
         next_url = str(form.get("next", ""))[:MAX_FIELD]
         ip, _agent = client_details(request)
         throttle: LoginThrottle = request.app.state.login_throttle
+        devices: DeviceCookies = request.app.state.devices
+        device = devices.read(request.cookies.get(DEVICE_COOKIE, ""))
         context = {"next": next_url, "username": username}
-        refusal = await throttle.admit(username, ip)
-        if refusal:
-            log.warning("login refused", extra={"client": ip, "outcome": "too many failures"})
-            return _refused(context, refusal, 429, throttle.lockout_minutes * 60)
+        attempt = await throttle.admit(username, ip, device)
+        if attempt.refusal:
+            log.warning(
+                "login refused",
+                extra={"client": ip, "outcome": "too many failures", "scope": attempt.refused_by},
+            )
+            return _refused(context, attempt.refusal, 429, throttle.lockout_minutes * 60)
         try:
             actor = await authenticate(username, password, request.app.state.passwords)
         except Busy as busy:
-            await throttle.withdraw(username, ip)
+            await throttle.withdraw(attempt)
             log.warning("login refused", extra={"client": ip, "outcome": "busy"})
             return _refused(context, str(busy), 503, BUSY_RETRY_S)
         if actor is None:
+            throttle.failed(attempt)
             # Not the username typed: people type their password into that box too.
             log.info("login failed", extra={"client": ip, "outcome": "wrong username or password"})
             return _refused(context, _("Wrong username or password."), 401)
-        await throttle.succeeded(username, ip)
+        await throttle.succeeded(attempt)
         await start_new_session(request, {"user_id": actor.id})
         log.info("login", extra={"user_id": actor.id, "user": actor.username, "outcome": "ok"})
-        return Redirect(safe_next(next_url, request), status_code=303)
+        signed_in = Redirect(safe_next(next_url, request), status_code=303)
+        signed_in.set_cookie(devices.issue(device, username, secure=request.url.scheme == "https"))
+        return signed_in
 
     @post("/logout", name="logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:

@@ -1,6 +1,14 @@
-"""Failed logins counted per account and per client address, with counts that hold under
-concurrency: a sign-in first takes its place in both counts, atomically, and is refused at once
-when that place is past the limit, before any password is hashed.
+"""Failed logins, counted so that the limits hold under concurrency and lock out the sources
+that fail rather than the people they try to be: a sign-in first takes its place in each of its
+counts, atomically, and is refused at once when a place is past its limit, before any password
+is hashed.
+
+A sign-in is counted against its source: its browser when that holds a valid device cookie (for
+any account), else its address, so that the people behind one address are told apart where they
+can be. It is counted against its account from that source too. A source the account has not
+signed in from before also counts against the account everywhere, a ceiling past which only
+browsers it has signed in from may try: failures elsewhere never lock an owner out of their own
+browser.
 
 The counts live in Redis (`INCR`, and an expiry set with the first failure) when sessions do
 (`STORE_URL`), so every process and machine shares them; otherwise in this process.
@@ -9,13 +17,20 @@ The counts live in Redis (`INCR`, and an expiry set with the first failure) when
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from redis.asyncio import Redis
 
 from purchasing.i18n import ngettext
+from purchasing.metrics import LOGIN_LOCKOUTS
+from purchasing.web.devices import Device, account_key
+
+log = logging.getLogger("purchasing.auth")
 
 STORE = "login_attempts"
 # INCR and the window's expiry in one step: the first failure starts the window, later ones do
@@ -99,53 +114,148 @@ class RedisCounts:
         return 0  # every count was written with its expiry
 
 
+class Scope(StrEnum):
+    """What a full count locks, for the refusal, the log and the metrics."""
+
+    ADDRESS = "address"  # an address without a device cookie, for every account
+    DEVICE = "device"  # a browser with a device cookie, for every account
+    ACCOUNT = "account"  # an account, from one address or device
+    ACCOUNT_GLOBAL = "account_global"  # an account, from every source it does not know
+
+
+@dataclass(frozen=True)
+class Count:
+    """One count a sign-in is limited by; a success clears it, or only gives its place back."""
+
+    key: str
+    limit: int
+    scope: Scope
+    cleared_by_success: bool = False
+
+
+@dataclass(frozen=True)
+class Place:
+    """The place a sign-in took in a count."""
+
+    count: Count
+    number: int  # the place taken: the count with this sign-in in it
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in's places in its counts, or why it was refused (and then it holds none)."""
+
+    account: str
+    client: str
+    places: tuple[Place, ...] = ()
+    refusal: str = ""
+    refused_by: Scope | None = None
+
+
 @dataclass(frozen=True)
 class LoginThrottle:
     counts: Counts
+    secret: str  # keys the accounts' names (`account_key`)
     per_account: int
     per_ip: int
+    per_account_global: int
     lockout_minutes: int
 
-    async def admit(self, username: str, ip: str) -> str:
-        """Take this sign-in's place among the failures counted for its address and its
-        account; '' when it may go on, else why not (and no place is kept). Settle it afterwards
-        with `succeeded`, or `withdraw` when it was not tried after all; a failure keeps its
-        places until the window ends."""
+    async def admit(self, username: str, ip: str, device: Device | None = None) -> Attempt:
+        """Take this sign-in's place in each of its counts; refused (keeping no place) at the
+        first that is past its limit. Settle an admitted one afterwards with `failed`,
+        `succeeded`, or `withdraw` when it was not tried after all."""
         window = self.lockout_minutes * 60
-        minutes = self.lockout_minutes
-        address, account = _address(ip), _account(username)
-        if await self.counts.take(address, window) > self.per_ip:
-            await self.counts.give_back(address)
-            return ngettext(
-                "Too many failed logins from this address. Try again in %(num)d minute.",
-                "Too many failed logins from this address. Try again in %(num)d minutes.",
-                minutes,
-            )
-        if await self.counts.take(account, window) > self.per_account:
-            await self.counts.give_back(account)
-            await self.counts.give_back(address)
-            return ngettext(
-                "Too many failed logins for this account. Try again in %(num)d minute.",
-                "Too many failed logins for this account. Try again in %(num)d minutes.",
-                minutes,
-            )
-        return ""
+        account = account_key(username, self.secret)
+        taken: list[Place] = []
+        for count in self._counts(account, ip, device):
+            taken.append(Place(count, await self.counts.take(count.key, window)))
+            if taken[-1].number > count.limit:
+                await self._give_back(taken)
+                refusal = _refusal(count.scope, self.lockout_minutes)
+                return Attempt(account, ip, refusal=refusal, refused_by=count.scope)
+        return Attempt(account, ip, tuple(taken))
 
-    async def succeeded(self, username: str, ip: str) -> None:
-        """An admitted sign-in succeeded: its address gives its place back and the account's
-        failures are forgotten."""
-        await self.counts.give_back(_address(ip))
-        await self.counts.clear(_account(username))
+    def failed(self, attempt: Attempt) -> None:
+        """A failure keeps its places until the window ends. One that fills a count locks what
+        the count stands for: logged, and counted in metrics."""
+        for place in attempt.places:
+            if place.number == place.count.limit:
+                LOGIN_LOCKOUTS.labels(scope=place.count.scope.value).inc()
+                log.warning(
+                    "login lockout",
+                    extra={
+                        "scope": place.count.scope.value,
+                        "account": attempt.account,
+                        "client": attempt.client,
+                        "minutes": self.lockout_minutes,
+                    },
+                )
 
-    async def withdraw(self, username: str, ip: str) -> None:
+    async def succeeded(self, attempt: Attempt) -> None:
+        """A success is no failure: it gives its places back, and forgets the account's failures
+        from its source (not those from elsewhere)."""
+        for place in attempt.places:
+            if place.count.cleared_by_success:
+                await self.counts.clear(place.count.key)
+            else:
+                await self.counts.give_back(place.count.key)
+
+    async def withdraw(self, attempt: Attempt) -> None:
         """An admitted sign-in was not tried after all (the server was busy): no failure."""
-        await self.counts.give_back(_account(username))
-        await self.counts.give_back(_address(ip))
+        await self._give_back(attempt.places)
+
+    def _counts(self, account: str, ip: str, device: Device | None) -> list[Count]:
+        """What this sign-in is counted against, its source first."""
+        source = (
+            Count("address-" + _digest(ip), self.per_ip, Scope.ADDRESS)
+            if device is None
+            else Count("device-" + _digest(device.id), self.per_ip, Scope.DEVICE)
+        )
+        from_source = Count(
+            f"account-{account}-from-{source.key}",
+            self.per_account,
+            Scope.ACCOUNT,
+            cleared_by_success=True,
+        )
+        if device is not None and device.knows(account):
+            return [source, from_source]
+        everywhere = Count(f"account-{account}", self.per_account_global, Scope.ACCOUNT_GLOBAL)
+        return [source, from_source, everywhere]
+
+    async def _give_back(self, places: Sequence[Place]) -> None:
+        for place in places:
+            await self.counts.give_back(place.count.key)
 
 
-def _account(username: str) -> str:
-    return "account-" + hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+def _refusal(scope: Scope, minutes: int) -> str:
+    """Why a sign-in is refused, in the reader's language."""
+    if scope is Scope.ADDRESS:
+        return ngettext(
+            "Too many failed logins from this address. Try again in %(num)d minute.",
+            "Too many failed logins from this address. Try again in %(num)d minutes.",
+            minutes,
+        )
+    if scope is Scope.DEVICE:
+        return ngettext(
+            "Too many failed logins from this browser. Try again in %(num)d minute.",
+            "Too many failed logins from this browser. Try again in %(num)d minutes.",
+            minutes,
+        )
+    if scope is Scope.ACCOUNT_GLOBAL:
+        return ngettext(
+            "Too many failed logins for this account. Log in from a browser you have logged in "
+            "with before, or try again in %(num)d minute.",
+            "Too many failed logins for this account. Log in from a browser you have logged in "
+            "with before, or try again in %(num)d minutes.",
+            minutes,
+        )
+    return ngettext(
+        "Too many failed logins for this account. Try again in %(num)d minute.",
+        "Too many failed logins for this account. Try again in %(num)d minutes.",
+        minutes,
+    )
 
 
-def _address(ip: str) -> str:
-    return "address-" + hashlib.sha256(ip.encode()).hexdigest()[:32]
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
