@@ -8,7 +8,15 @@ import json
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
-from purchasing.live.presence import BEAT_S, EXPIRE_S, Here, Presence, parse_here
+from purchasing.live.presence import (
+    BEAT_S,
+    EXPIRE_S,
+    Here,
+    Key,
+    Person,
+    Presence,
+    parse_here,
+)
 from purchasing.live.stream import visible_to
 from purchasing.live.subscriber import HubStats, Owner, Subscriber
 
@@ -148,3 +156,66 @@ def test_a_message_that_does_not_decode_changes_nothing() -> None:
     node.presence.heard("{not json")
     node.presence.heard('{"node": "a", "purchases": {"supply:x": [1, 1, []]}}')
     assert frames(watcher, "presence") == []
+
+
+def counted(presence: Presence) -> list[Key]:
+    """The purchases whose people `presence` works out from now on, one entry per time."""
+    calls: list[Key] = []
+    work_out = presence.people
+
+    def people(key: Key) -> list[Person]:
+        calls.append(key)
+        return work_out(key)
+
+    presence.people = people  # type: ignore[method-assign]
+    return calls
+
+
+def supply(*numbers: int, mode: str = "viewing") -> list[Here]:
+    return [Here("supply", n, mode, 1, 1) for n in numbers]
+
+
+def test_a_purchases_people_are_worked_out_once_per_change_however_many_streams_are_told() -> None:
+    node = Node("a", Clock())
+    ten = range(1, 11)
+    watchers = [node.open(stream(1), *supply(*ten)) for _ in range(95)]  # one account
+    for watcher in watchers:
+        watcher.take()
+    calls = counted(node.presence)
+    editor = node.open(stream(2), *supply(*ten, mode="editing"))
+    assert sorted(calls) == [("supply", n) for n in ten]
+    for watcher in watchers:
+        told = frames(watcher, "presence")
+        assert [people(f) for f in told] == [[("User 2", "editing")]] * 10
+    calls.clear()
+    node.close(editor)
+    assert sorted(calls) == [("supply", n) for n in ten]
+
+
+def test_a_page_that_opens_gets_the_editing_markers_without_a_look_at_every_open_purchase() -> None:
+    node = Node("a", Clock())
+    node.open(stream(1), *supply(*range(1, 11)))
+    node.open(stream(2), *supply(*range(11, 21)))
+    node.open(stream(4), *supply(7, mode="editing"))
+    calls = counted(node.presence)
+    index = node.open(stream(3))
+    assert frames(index, "editing") == [{"kind": "supply", "purchase_id": 7, "editors": ["User 4"]}]
+    assert calls == []
+
+
+def test_one_user_is_present_on_at_most_fifty_purchases_and_the_rest_is_left_out_quietly() -> None:
+    node = Node("a", Clock())
+    watcher = node.open(stream(2), *supply(50, 51))
+    frames(watcher, "presence")
+    many = [node.open(stream(1), *supply(*range(n, n + 10))) for n in range(1, 61, 10)]
+    assert [(f["purchase_id"], people(f)) for f in frames(watcher, "presence")] == [
+        (50, [("User 1", "viewing")])
+    ]
+    again = node.open(stream(1), *supply(1, 51))  # one already counted, one beyond
+    assert frames(watcher, "presence") == []
+    node.close(many[0])
+    node.close(again)  # purchases 1 to 10 are no longer theirs: room for ten more
+    node.open(stream(1), *supply(51))
+    assert [(f["purchase_id"], people(f)) for f in frames(watcher, "presence")] == [
+        (51, [("User 1", "viewing")])
+    ]
