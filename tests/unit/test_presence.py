@@ -5,9 +5,11 @@ stops refreshing."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
+from purchasing.live.events import Event
 from purchasing.live.presence import (
     BEAT_S,
     EXPIRE_S,
@@ -31,9 +33,45 @@ class Clock:
         return self.now
 
 
-def stream(user_id: int, company: int = 1, role: Role = Role.MANAGER) -> Subscriber:
-    actor = Actor(user_id, f"user{user_id}", f"User {user_id}", role, company)
+def stream(
+    user_id: int, company: int = 1, role: Role = Role.MANAGER, farms: tuple[int, ...] = ()
+) -> Subscriber:
+    actor = Actor(user_id, f"user{user_id}", f"User {user_id}", role, company, frozenset(farms))
     return Subscriber(visible_to(actor), 0, 100, HubStats(), Owner(f"s{user_id}", actor))
+
+
+def operator(user_id: int, *farms: int) -> Subscriber:
+    return stream(user_id, role=Role.OPERATOR, farms=farms)
+
+
+def regrant(node: Node, subscriber: Subscriber, **changes: object) -> None:
+    """What the hub does when the user's permissions change: new owner and `visible`, the
+    queued frames dropped, then presence judged again."""
+    assert subscriber.owner is not None
+    actor = replace(subscriber.owner.actor, **changes)  # type: ignore[arg-type]
+    subscriber.owner = Owner(subscriber.owner.session_id, actor)
+    subscriber.visible = visible_to(actor)
+    subscriber.frames.clear()
+    node.presence.regranted([subscriber])
+
+
+def change(
+    purchase_id: int, version: int, farm: int = 1, action: str = "edited", status: str = "draft"
+) -> Event:
+    """The event of a change to supply purchase `purchase_id`, leaving it on `farm`."""
+    data = {"purchase_id": purchase_id, "version": version, "action": action, "new_status": status}
+    return Event(version, "supply_purchase_changed", "supply", 1, farm, b"", data, 0.0)
+
+
+def said(subscriber: Subscriber) -> list[tuple[str, object]]:
+    """Each presence or editing frame queued for `subscriber`, taken: its event and its list."""
+    found = []
+    for frame in subscriber.take().split(b"\n\n"):
+        for event, field in ((b"presence", "people"), (b"editing", "editors")):
+            if frame.startswith(b"event: %s\n" % event):
+                data = json.loads(frame.split(b"data: ", 1)[1])
+                found.append((event.decode(), data[field]))
+    return found
 
 
 def frames(subscriber: Subscriber, event: str) -> list[dict[str, object]]:
@@ -219,3 +257,106 @@ def test_one_user_is_present_on_at_most_fifty_purchases_and_the_rest_is_left_out
     assert [(f["purchase_id"], people(f)) for f in frames(watcher, "presence")] == [
         (51, [("User 1", "viewing")])
     ]
+
+
+def test_a_purchase_moved_to_a_farm_an_operator_may_not_see_is_no_longer_theirs_to_hear_of() -> (
+    None
+):
+    node = Node("a", Clock())
+    watching = node.open(operator(3, 3), Here("supply", 12, "viewing", 1, 3, 1))
+    index = node.open(operator(5, 3))
+    manager = node.open(stream(1), Here("supply", 12, "viewing", 1, 3, 1))
+    editor = node.open(stream(2), Here("supply", 12, "editing", 1, 3, 1))
+    assert said(index) == [("editing", ["User 2"])]
+    assert ("editing", ["User 2"]) in said(watching)
+    said(manager)
+    node.presence.follow([change(12, 2, farm=1)])  # edited: now on farm 1
+    assert said(manager) == [("presence", [{"name": "User 2", "mode": "editing"}])]
+    assert said(watching) == said(index) == []
+    assert [p.name for p in node.presence.people(("supply", 12))] == ["User 1", "User 2"]
+    node.close(editor)
+    node.open(stream(4), Here("supply", 12, "editing", 1, 3, 1))  # a page read before the move
+    assert said(watching) == said(index) == []
+    late = node.open(operator(6, 3))
+    assert said(late) == []
+    assert [p.name for p in node.presence.people(("supply", 12))] == ["User 1", "User 4"]
+
+
+def test_a_purchase_moved_where_a_page_may_see_it_brings_that_page_its_editing_marker() -> None:
+    node = Node("a", Clock())
+    index = node.open(operator(5, 1))
+    node.open(stream(2), Here("supply", 12, "editing", 1, 3, 1))
+    assert said(index) == []
+    node.presence.follow([change(12, 2, farm=1)])
+    assert said(index) == [("editing", ["User 2"])]
+
+
+def test_an_operator_taken_off_a_farm_stops_hearing_of_its_purchases_and_is_no_longer_listed() -> (
+    None
+):
+    node = Node("a", Clock())
+    here = Here("supply", 12, "viewing", 1, 1, 1)
+    watching = node.open(operator(3, 1, 3), here)
+    index = node.open(operator(5, 1, 3))
+    manager = node.open(stream(1), here)
+    assert said(manager) == [("presence", [{"name": "User 3", "mode": "viewing"}])]
+    regrant(node, watching, farm_ids=frozenset({3}))
+    regrant(node, index, farm_ids=frozenset({3}))
+    assert said(manager) == [("presence", [])]
+    assert said(watching) == said(index) == []
+    node.open(stream(2), replace(here, mode="editing"))
+    assert said(watching) == said(index) == []
+    assert [p.name for p in node.presence.people(("supply", 12))] == ["User 1", "User 2"]
+    regrant(node, watching, farm_ids=frozenset({1, 3}))  # given back: heard and listed again
+    assert sorted(said(watching)) == [
+        ("editing", ["User 2"]),
+        (
+            "presence",
+            [{"name": "User 1", "mode": "viewing"}, {"name": "User 2", "mode": "editing"}],
+        ),
+    ]
+    assert ("User 3", "viewing") in people(frames(manager, "presence")[-1])
+
+
+def test_a_deleted_purchase_leaves_presence_entirely() -> None:
+    clock = Clock()
+    a, b = Node("a", clock), Node("b", clock)
+    here = Here("supply", 12, "editing", 1, 1, 1)
+    watcher = b.open(stream(1), replace(here, mode="viewing"))
+    index = b.open(stream(5))
+    a.open(stream(2), here)
+    for message in a.shared:
+        b.presence.heard(message)
+    said(watcher), said(index)
+    b.presence.follow([change(12, 2, action="deleted")])
+    assert b.presence.people(("supply", 12)) == []
+    for message in a.shared:  # A has not read the deletion yet: its word comes late
+        b.presence.heard(message)
+    b.open(stream(6), here)  # a page read before the deletion
+    assert said(watcher) == said(index) == []
+    assert b.presence.people(("supply", 12)) == []
+    assert said(b.open(stream(7))) == []
+    b.close(watcher)
+
+
+def test_another_process_that_has_not_read_a_move_yet_does_not_move_the_purchase_back() -> None:
+    clock = Clock()
+    a, b = Node("a", clock), Node("b", clock)
+    index = b.open(operator(5, 3))
+    a.open(stream(2), Here("supply", 12, "editing", 1, 3, 1))
+    b.presence.heard(a.shared[-1])
+    assert said(index) == [("editing", ["User 2"])]
+    b.presence.follow([change(12, 2, farm=1)])
+    a.shared.clear()
+    clock.now += BEAT_S
+    a.presence.beat()  # A still has it on farm 3
+    b.presence.heard(a.shared[-1])
+    a.presence.follow([change(12, 2, farm=1)])
+    for message in a.shared:
+        b.presence.heard(message)
+    assert said(index) == []
+    a.open(stream(3), Here("supply", 12, "editing", 1, 1, 2))
+    for message in a.shared:
+        b.presence.heard(message)
+    assert said(index) == []
+    assert [p.name for p in b.presence.people(("supply", 12))] == ["User 2", "User 3"]

@@ -7,10 +7,13 @@ the broker crosses processes, in the others: each process shares its own streams
 through the broker when it changes and again every `BEAT_S` as a heartbeat, and forgets another
 process's presence that has not been refreshed for `EXPIRE_S` (a process that died).
 
-Presence is kept per purchase: the streams here that name it and the people elsewhere. A change
-works out that purchase's people once, then tells only the streams concerned: at most
-`MAX_PER_USER` purchases per user are kept in this process, so no one account makes every change
-cost more.
+Presence is kept per purchase: where it is, the streams here that name it and the people
+elsewhere. Where it is follows the events that pass through the hub (`follow`): a purchase moved
+to another farm or company is judged where it is now, and a deleted one leaves presence. A stream
+is told of a purchase, and listed on it, only while it may see it now: each listing and each
+frame asks its `visible`, which follows its user's permissions (`regranted`). A change works out
+that purchase's people once, then tells only the streams concerned: at most `MAX_PER_USER`
+purchases per user are kept in this process, so no one account makes every change cost more.
 
 A stream that ends (the tab or browser closed or crashed, or the page moved on) takes its
 presence with it at once. Streams watching a purchase get a `presence` frame with its people
@@ -24,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import msgspec
@@ -42,6 +45,7 @@ MAX_HERE = 10  # purchases one stream may say it has open
 MAX_PER_USER = 50  # purchases one user may have open across their streams, in one process
 MODES = ("viewing", "editing")
 MAX_MESSAGE = 7000  # bytes per broker message (PostgreSQL's NOTIFY takes 8000)
+RECENT = 4096  # purchases whose latest event is remembered, for streams about to join
 
 Key = tuple[str, int]  # (kind, purchase id)
 
@@ -49,16 +53,22 @@ Key = tuple[str, int]  # (kind, purchase id)
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Where a purchase is, as the scope rules need it (the names match `Event`, so a stream's
-    `visible` can judge it)."""
+    `visible` can judge it), as of its `version` (0: unknown, older than any)."""
 
     kind: str
     purchase_id: int
     company_id: int
     farm_id: int
+    version: int = 0
 
     @property
     def key(self) -> Key:
         return (self.kind, self.purchase_id)
+
+    @property
+    def place(self) -> tuple[int, int]:
+        """What decides who may see it."""
+        return (self.company_id, self.farm_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,7 @@ class Here:
     mode: str
     company_id: int
     farm_id: int
+    version: int = 0
 
     @property
     def key(self) -> Key:
@@ -77,7 +88,7 @@ class Here:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.kind, self.purchase_id, self.company_id, self.farm_id)
+        return Scope(self.kind, self.purchase_id, self.company_id, self.farm_id, self.version)
 
 
 def parse_here(text: str) -> list[tuple[str, int, str]]:
@@ -98,11 +109,12 @@ class Person(msgspec.Struct, frozen=True, array_like=True):
 
 class Scoped(msgspec.Struct, frozen=True, array_like=True):
     """One purchase as a process shares it: its scope there, and its people there (an empty
-    list: none left)."""
+    list: none left). A process of the version before sends no `version`."""
 
     company: int
     farm: int
     people: list[Person]
+    version: int = 0
 
 
 class Shared(msgspec.Struct, frozen=True):
@@ -184,6 +196,7 @@ class Presence:
         self._local: dict[Subscriber, Visitor] = {}
         self._per_user: dict[int, Counter[Key]] = {}
         self._edited: set[Key] = set()  # the purchases someone is editing
+        self._recent: OrderedDict[Key, Scope | None] = OrderedDict()  # None: deleted
         self._task: asyncio.Task[None] | None = None
 
     # --- Life ---
@@ -201,14 +214,19 @@ class Presence:
         """`stream` has these purchases open (checked against its scope by the caller). It is
         sent the editing markers it may see and each purchase's people; the others are told."""
         stream.frames.extend(self._editing_frames(stream))
-        wanted = self._bounded(user_id, _by_key(heres))
+        named = _by_key(heres)
+        scopes = {key: self._newest(here.scope) for key, here in named.items()}
+        wanted = self._bounded(user_id, {k: s for k, s in scopes.items() if s is not None})
         if not wanted:
             return
         self._local[stream] = Visitor(user_id, name, tuple(wanted))
-        for key, here in wanted.items():
-            opened = self._open.get(key) or self._open.setdefault(key, Opened(here.scope))
-            opened.streams[stream] = here.mode
-            if not self._update(opened):  # nobody else told: this stream still needs it
+        for key, scope in wanted.items():
+            opened = self._open.get(key)
+            if opened is None:
+                opened = self._open[key] = Opened(scope)
+            was = self._take(opened, scope)
+            opened.streams[stream] = named[key].mode
+            if stream not in self._update(opened, was):
                 self._send_people(stream, opened)
         stream.flush()
         self._share_keys(wanted)
@@ -217,7 +235,7 @@ class Presence:
         visitor = self._local.pop(stream, None)
         if visitor is None:
             return
-        self._unbound(visitor)
+        self._unbound(visitor.user_id, visitor.keys)
         for key in visitor.keys:
             opened = self._open.get(key)
             if opened is not None and opened.streams.pop(stream, None) is not None:
@@ -225,27 +243,108 @@ class Presence:
                 self._forget_if_empty(opened)
         self._share_keys(visitor.keys)
 
-    def _bounded(self, user_id: int, wanted: dict[Key, Here]) -> dict[Key, Here]:
+    def _bounded(self, user_id: int, wanted: dict[Key, Scope]) -> dict[Key, Scope]:
         """`wanted` within the user's MAX_PER_USER purchases in this process; what is beyond is
         left out without a word (a page that names it shows nobody)."""
         named = self._per_user.setdefault(user_id, Counter())
         kept = {}
-        for key, here in wanted.items():
+        for key, scope in wanted.items():
             if key in named or len(named) < MAX_PER_USER:
                 named[key] += 1
-                kept[key] = here
+                kept[key] = scope
         if not named:
             del self._per_user[user_id]
         return kept
 
-    def _unbound(self, visitor: Visitor) -> None:
-        named = self._per_user[visitor.user_id]
-        named.subtract(visitor.keys)
-        for key in visitor.keys:
+    def _unbound(self, user_id: int, keys: Iterable[Key]) -> None:
+        named = self._per_user.get(user_id)
+        if named is None:  # every purchase they named was deleted
+            return
+        for key in keys:
+            named[key] -= 1
             if named[key] <= 0:
                 del named[key]
         if not named:
-            del self._per_user[visitor.user_id]
+            del self._per_user[user_id]
+
+    def regranted(self, streams: Iterable[Subscriber]) -> None:
+        """These streams follow new permissions now: the purchases they name are judged again,
+        and each is sent what it may see now, since its queued frames were dropped. (A stream
+        may hear a purchase twice: frames are state, the second says the same.)"""
+        streams = list(streams)
+        keys = {key for stream in streams for key in self._named_by(stream)}
+        told = {key: self._update(self._open[key]) for key in keys}
+        for stream in streams:
+            stream.frames.extend(self._editing_frames(stream))
+            for key in self._named_by(stream):
+                if stream not in told[key]:
+                    self._send_people(stream, self._open[key])
+            stream.flush()
+        self._share_keys(keys)
+
+    def _named_by(self, stream: Subscriber) -> tuple[Key, ...]:
+        visitor = self._local.get(stream)
+        return visitor.keys if visitor else ()
+
+    # --- Where each purchase is ---
+
+    def follow(self, events: Iterable[Event]) -> None:
+        """Keep each purchase where the events leave it: one moved to another farm or company
+        is judged there from now on, and a deleted one leaves presence without a word."""
+        moved = []
+        for event in events:
+            scope = _scope_of(event)
+            if scope is None:
+                continue
+            action = event.data.get("action")
+            self._remember(scope.key, None if action == "deleted" else scope)
+            opened = self._open.get(scope.key)
+            if opened is None:
+                continue
+            if action == "deleted":
+                self._drop(opened)
+                continue
+            # A purchase id SQLite gave again after a delete starts over at version 1.
+            was = self._take(opened, scope, always=action == "created")
+            if was is not None:
+                self._update(opened, was)
+                moved.append(scope.key)
+        if moved:
+            self._share_keys(moved)
+
+    def _remember(self, key: Key, scope: Scope | None) -> None:
+        self._recent[key] = scope
+        self._recent.move_to_end(key)
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+
+    def _newest(self, scope: Scope) -> Scope | None:
+        """`scope` (read before the stream joined), or what an event said since; None when the
+        purchase was deleted."""
+        if scope.key not in self._recent:
+            return scope
+        recent = self._recent[scope.key]
+        if recent is None or recent.version > scope.version:
+            return recent
+        return scope
+
+    def _take(self, opened: Opened, scope: Scope, always: bool = False) -> Scope | None:
+        """`scope` becomes the purchase's when it is newer than what is known (or `always`);
+        returns the one before when the purchase moved (who may see it changed)."""
+        if scope.version <= opened.scope.version and not always:
+            return None
+        was, opened.scope = opened.scope, scope
+        return was if was.place != scope.place else None
+
+    def _drop(self, opened: Opened) -> None:
+        """A deleted purchase: its streams no longer name it, and no one is told."""
+        key = opened.scope.key
+        for stream in opened.streams:
+            visitor = self._local[stream]
+            self._local[stream] = replace(visitor, keys=tuple(k for k in visitor.keys if k != key))
+            self._unbound(visitor.user_id, (key,))
+        del self._open[key]
+        self._edited.discard(key)
 
     # --- What the pages get ---
 
@@ -265,45 +364,51 @@ class Presence:
         """The people of this process's streams naming the purchase."""
         found: dict[int, Person] = {}
         for stream, mode in opened.streams.items():
-            visitor = self._local[stream]
-            _add(found, Person(visitor.user_id, visitor.name, mode))
+            if _sees(stream, opened.scope):
+                visitor = self._local[stream]
+                _add(found, Person(visitor.user_id, visitor.name, mode))
         return found
 
-    def _update(self, opened: Opened) -> bool:
-        """Work out the purchase's people again and tell the streams if they changed."""
+    def _update(self, opened: Opened, was: Scope | None = None) -> set[Subscriber]:
+        """Work out the purchase's people again, and tell the streams when they changed or when
+        the purchase moved from `was`; returns the streams told."""
         before = opened.people
         opened.people = self.people(opened.scope.key)
         if _editors(opened.people):
             self._edited.add(opened.scope.key)
         else:
             self._edited.discard(opened.scope.key)
-        if opened.people == before:
-            return False
-        self._tell(opened, before)
-        return True
+        if opened.people == before and was is None:
+            return set()
+        return self._tell(opened, before, was)
 
-    def _tell(self, opened: Opened, before: list[Person]) -> None:
-        """The streams naming the purchase get its people; when who edits it changed, every
-        stream that may see it gets its editors."""
+    def _tell(self, opened: Opened, before: list[Person], was: Scope | None) -> set[Subscriber]:
+        """The streams naming the purchase that may see it get its people; when who edits it
+        changed, every stream that may see it gets its editors. After a move, streams that may
+        see it only now get both, whatever changed; those that may no longer see it get
+        nothing."""
         scope = opened.scope
-        told = set()
+        told: set[Subscriber] = set()
+        people_changed = opened.people != before
         presence = Frames("presence", scope, opened.people)
         for stream in opened.streams:
-            if stream.visible(cast(Event, scope)):
+            if _sees(stream, scope) and (people_changed or not _sees(stream, was)):
                 stream.frames.append(presence.to(self._local[stream].user_id))
                 told.add(stream)
         editors = _editors(opened.people)
-        if editors != _editors(before):
+        editors_changed = editors != _editors(before)
+        if editors_changed or (was is not None and editors):
             editing = Frames("editing", scope, editors)
             for stream in self._streams():
-                if stream.visible(cast(Event, scope)):
+                if _sees(stream, scope) and (editors_changed or not _sees(stream, was)):
                     stream.frames.append(editing.to(_viewer(stream)))
                     told.add(stream)
         for stream in told:
             stream.flush()
+        return told
 
     def _send_people(self, stream: Subscriber, opened: Opened) -> None:
-        if stream.visible(cast(Event, opened.scope)):
+        if _sees(stream, opened.scope):
             frames = Frames("presence", opened.scope, opened.people)
             stream.frames.append(frames.to(self._local[stream].user_id))
 
@@ -315,9 +420,7 @@ class Presence:
         for key in self._edited:
             opened = self._open[key]
             editors = _editors(opened.people)
-            if any(p.user_id != viewer for p in editors) and stream.visible(
-                cast(Event, opened.scope)
-            ):
+            if any(p.user_id != viewer for p in editors) and _sees(stream, opened.scope):
                 found.append(Frames("editing", opened.scope, editors).to(viewer))
         return found
 
@@ -351,7 +454,10 @@ class Presence:
             if every and not people:
                 continue  # a heartbeat repeats what is here, and says nothing of the rest
             scope = opened.scope if opened else Scope(key[0], key[1], 0, 0)
-            yield f"{key[0]}:{key[1]}", Scoped(scope.company_id, scope.farm_id, people)
+            yield (
+                f"{key[0]}:{key[1]}",
+                Scoped(scope.company_id, scope.farm_id, people, scope.version),
+            )
 
     def _send(self, purchases: dict[str, Scoped]) -> None:
         self._share(msgspec.json.encode(Shared(self.node, purchases)).decode())
@@ -370,17 +476,20 @@ class Presence:
             kind, _, number = name.partition(":")
             if not number.isdigit():
                 continue
-            key = (kind, int(number))
-            opened = self._open.get(key)
+            there = Scope(kind, int(number), scoped.company, scoped.farm, scoped.version)
+            opened = self._open.get(there.key)
             if opened is None:
-                if not scoped.people:
+                newest = self._newest(there)
+                if not scoped.people or newest is None:
                     continue
-                opened = self._open[key] = Opened(Scope(kind, key[1], scoped.company, scoped.farm))
+                opened = self._open[there.key] = Opened(newest)
+            # A process with nobody left there says so without a scope worth taking.
+            was = self._take(opened, there) if scoped.people else None
             if scoped.people:
                 opened.remote[shared.node] = (scoped.people, expires)
             else:
                 opened.remote.pop(shared.node, None)
-            self._update(opened)
+            self._update(opened, was)
             self._forget_if_empty(opened)
 
     def beat(self) -> None:
@@ -427,3 +536,16 @@ def _editors(people: list[Person]) -> list[Person]:
 
 def _viewer(stream: Subscriber) -> int:
     return stream.owner.user_id if stream.owner else 0
+
+
+def _sees(stream: Subscriber, scope: Scope | None) -> bool:
+    """The stream may see a purchase there now (None: nowhere)."""
+    return scope is not None and stream.visible(cast(Event, scope))
+
+
+def _scope_of(event: Event) -> Scope | None:
+    """Where an event leaves its purchase; None for an event that names none."""
+    purchase_id, version = event.data.get("purchase_id"), event.data.get("version")
+    if not isinstance(purchase_id, int) or not isinstance(version, int):
+        return None
+    return Scope(event.kind, purchase_id, event.company_id, event.farm_id, version)

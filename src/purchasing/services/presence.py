@@ -12,7 +12,7 @@ from purchasing.tables import Purchase
 
 async def visible_heres(actor: Actor, wanted: list[tuple[str, int, str]]) -> tuple[Here, ...]:
     """`wanted` (kind, purchase id, mode) kept where the purchase exists, is of that kind and the
-    actor may read it; one query whatever the count."""
+    actor may read it, each with its scope as of its version; one query whatever the count."""
     readable = {kind.value for kind in Kind if can(actor.role, Action.READ, kind)}
     wanted = [w for w in wanted if w[0] in readable]
     if not wanted:
@@ -21,13 +21,13 @@ async def visible_heres(actor: Actor, wanted: list[tuple[str, int, str]]) -> tup
     clause = purchase_filter(actor)
     if clause is not None:
         where = where & clause
-    rows = await Purchase.select(Purchase.id, Purchase.kind, Purchase.company, Purchase.farm).where(
-        where
-    )
+    rows = await Purchase.select(
+        Purchase.id, Purchase.kind, Purchase.company, Purchase.farm, Purchase.version
+    ).where(where)
     found = {(row["kind"], row["id"]): row for row in rows}
     heres = []
     for kind, purchase_id, mode in wanted:
         row = found.get((kind, purchase_id))
         if row is not None:
-            heres.append(Here(kind, purchase_id, mode, row["company"], row["farm"]))
+            heres.append(Here(kind, purchase_id, mode, row["company"], row["farm"], row["version"]))
     return tuple(dict.fromkeys(heres))
