@@ -13,7 +13,7 @@ from purchasing.services.users import update_user
 from purchasing.tables import Farm
 from tests.helpers.app import Clerk, LiveApp, signed_in
 from tests.helpers.databases import SQLITE_ONLY
-from tests.helpers.demo import a_purchase
+from tests.helpers.demo import a_purchase, move
 from tests.helpers.forms import form_fields, header, ids, valid_lines
 from tests.helpers.report import TEST_REPORT
 from tests.helpers.sse import Frame, Stream, open_stream
@@ -28,6 +28,14 @@ async def next_of(stream: Stream, event: str) -> Frame:
 
 def names(frame: Frame) -> list[tuple[str, str]]:
     return [(p["name"], p["mode"]) for p in frame.json["people"]]
+
+
+async def people_on(stream: Stream, purchase_id: int) -> list[tuple[str, str]]:
+    """The people of the next presence frame about `purchase_id`."""
+    while True:
+        frame = await next_of(stream, "presence")
+        if frame.json["purchase_id"] == purchase_id:
+            return names(frame)
 
 
 async def told_until(stream: Stream, purchase_id: int) -> list[Frame]:
@@ -201,3 +209,32 @@ async def test_an_operator_taken_off_a_farm_hears_no_more_of_its_purchases_nor_i
             assert names(await next_of(watching, "presence")) == [("Admin", "editing")]
         assert names(await next_of(watching, "presence")) == []
         assert await told_until(taken_off, await new_purchase(admin, "F02")) == []
+
+
+async def test_an_operator_naming_a_livestock_purchase_as_editing_is_shown_as_viewing(
+    live: LiveApp,
+) -> None:
+    draft = await a_purchase("livestock", "draft", farm=(await ids())["F01"])
+    here = f"livestock:{draft['id']}"
+    operator, manager = await signed_in(live, "operator"), await signed_in(live, "manager")
+    async with open_stream(manager.client, f"/events?here={here}:viewing") as watching:
+        assert names(await next_of(watching, "presence")) == []
+        async with open_stream(operator.client, f"/events?here={here}:editing") as editing:
+            assert names(await next_of(watching, "presence")) == [("Operator", "viewing")]
+            assert names(await next_of(editing, "presence")) == [("Manager", "viewing")]
+
+
+async def test_someone_editing_a_purchase_that_can_no_longer_be_edited_is_shown_as_viewing(
+    live: LiveApp,
+) -> None:
+    done = (await a_purchase("supply", "completed"))["id"]
+    moving = (await a_purchase("supply", "in_transit"))["id"]
+    here = f"supply:{done}:{{0}},supply:{moving}:{{0}}"
+    admin, manager = await signed_in(live, "admin"), await signed_in(live, "manager")
+    async with open_stream(manager.client, "/events?here=" + here.format("viewing")) as watching:
+        assert await people_on(watching, done) == await people_on(watching, moving) == []
+        async with open_stream(admin.client, "/events?here=" + here.format("editing")):
+            assert await people_on(watching, done) == [("Admin", "viewing")]
+            assert await people_on(watching, moving) == [("Admin", "editing")]
+            assert (await move(admin, "supply", moving, "arrived")).status_code == 200
+            assert await people_on(watching, moving) == [("Admin", "viewing")]

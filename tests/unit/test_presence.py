@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from purchasing.domain.actor import Actor
 from purchasing.domain.roles import Role
+from purchasing.domain.statuses import Status
 from purchasing.live.events import Event
 from purchasing.live.presence import (
     BEAT_S,
@@ -22,7 +23,8 @@ from purchasing.live.presence import (
 from purchasing.live.stream import visible_to
 from purchasing.live.subscriber import HubStats, Owner, Subscriber
 
-SUPPLY_12 = Here("supply", 12, "viewing", 1, 1)
+DRAFT = Status.DRAFT
+SUPPLY_12 = Here("supply", 12, "viewing", 1, 1, DRAFT)
 
 
 class Clock:
@@ -118,7 +120,7 @@ def test_watchers_see_each_other_but_not_themselves_and_leaving_is_told() -> Non
     node = Node("a", Clock())
     first = node.open(stream(1), SUPPLY_12)
     assert frames(first, "presence") == [{"kind": "supply", "purchase_id": 12, "people": []}]
-    second = node.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    second = node.open(stream(2), Here("supply", 12, "editing", 1, 1, DRAFT))
     assert [people(f) for f in frames(first, "presence")] == [[("User 2", "editing")]]
     assert [people(f) for f in frames(second, "presence")] == [[("User 1", "viewing")]]
     node.close(second)
@@ -129,7 +131,9 @@ def test_one_entry_per_person_editing_wins() -> None:
     node = Node("a", Clock())
     watcher = node.open(stream(1), SUPPLY_12)
     node.open(stream(2), SUPPLY_12)
-    node.open(stream(2), Here("supply", 12, "editing", 1, 1))  # the same person, another browser
+    node.open(
+        stream(2), Here("supply", 12, "editing", 1, 1, DRAFT)
+    )  # the same person, another browser
     assert people(frames(watcher, "presence")[-1]) == [("User 2", "editing")]
 
 
@@ -137,7 +141,7 @@ def test_editing_markers_go_to_whoever_may_see_the_purchase_and_nobody_else() ->
     node = Node("a", Clock())
     index = node.open(stream(1))  # an index page: nothing open
     stranger = node.open(stream(9, company=2))
-    node.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    node.open(stream(2), Here("supply", 12, "editing", 1, 1, DRAFT))
     assert frames(index, "editing") == [
         {"kind": "supply", "purchase_id": 12, "editors": ["User 2"]}
     ]
@@ -152,7 +156,7 @@ def test_presence_crosses_processes_and_a_silent_process_is_forgotten() -> None:
     a, b = Node("a", clock), Node("b", clock)
     watcher = b.open(stream(1), SUPPLY_12)
     frames(watcher, "presence")
-    a.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    a.open(stream(2), Here("supply", 12, "editing", 1, 1, DRAFT))
     for message in a.shared:
         b.presence.heard(message)
     assert people(frames(watcher, "presence")[-1]) == [("User 2", "editing")]
@@ -176,7 +180,7 @@ def test_leaving_elsewhere_is_told_with_the_scope_it_was_shared_with() -> None:
     clock = Clock()
     a, b = Node("a", clock), Node("b", clock)
     index = b.open(stream(1))
-    editor = a.open(stream(2), Here("supply", 12, "editing", 1, 1))
+    editor = a.open(stream(2), Here("supply", 12, "editing", 1, 1, DRAFT))
     for message in a.shared:
         b.presence.heard(message)
     assert frames(index, "editing")[-1]["editors"] == ["User 2"]
@@ -210,7 +214,7 @@ def counted(presence: Presence) -> list[Key]:
 
 
 def supply(*numbers: int, mode: str = "viewing") -> list[Here]:
-    return [Here("supply", n, mode, 1, 1) for n in numbers]
+    return [Here("supply", n, mode, 1, 1, DRAFT) for n in numbers]
 
 
 def test_a_purchases_people_are_worked_out_once_per_change_however_many_streams_are_told() -> None:
@@ -263,10 +267,10 @@ def test_a_purchase_moved_to_a_farm_an_operator_may_not_see_is_no_longer_theirs_
     None
 ):
     node = Node("a", Clock())
-    watching = node.open(operator(3, 3), Here("supply", 12, "viewing", 1, 3, 1))
+    watching = node.open(operator(3, 3), Here("supply", 12, "viewing", 1, 3, DRAFT, 1))
     index = node.open(operator(5, 3))
-    manager = node.open(stream(1), Here("supply", 12, "viewing", 1, 3, 1))
-    editor = node.open(stream(2), Here("supply", 12, "editing", 1, 3, 1))
+    manager = node.open(stream(1), Here("supply", 12, "viewing", 1, 3, DRAFT, 1))
+    editor = node.open(stream(2), Here("supply", 12, "editing", 1, 3, DRAFT, 1))
     assert said(index) == [("editing", ["User 2"])]
     assert ("editing", ["User 2"]) in said(watching)
     said(manager)
@@ -275,7 +279,9 @@ def test_a_purchase_moved_to_a_farm_an_operator_may_not_see_is_no_longer_theirs_
     assert said(watching) == said(index) == []
     assert [p.name for p in node.presence.people(("supply", 12))] == ["User 1", "User 2"]
     node.close(editor)
-    node.open(stream(4), Here("supply", 12, "editing", 1, 3, 1))  # a page read before the move
+    node.open(
+        stream(4), Here("supply", 12, "editing", 1, 3, DRAFT, 1)
+    )  # a page read before the move
     assert said(watching) == said(index) == []
     late = node.open(operator(6, 3))
     assert said(late) == []
@@ -285,7 +291,7 @@ def test_a_purchase_moved_to_a_farm_an_operator_may_not_see_is_no_longer_theirs_
 def test_a_purchase_moved_where_a_page_may_see_it_brings_that_page_its_editing_marker() -> None:
     node = Node("a", Clock())
     index = node.open(operator(5, 1))
-    node.open(stream(2), Here("supply", 12, "editing", 1, 3, 1))
+    node.open(stream(2), Here("supply", 12, "editing", 1, 3, DRAFT, 1))
     assert said(index) == []
     node.presence.follow([change(12, 2, farm=1)])
     assert said(index) == [("editing", ["User 2"])]
@@ -295,7 +301,7 @@ def test_an_operator_taken_off_a_farm_stops_hearing_of_its_purchases_and_is_no_l
     None
 ):
     node = Node("a", Clock())
-    here = Here("supply", 12, "viewing", 1, 1, 1)
+    here = Here("supply", 12, "viewing", 1, 1, DRAFT, 1)
     watching = node.open(operator(3, 1, 3), here)
     index = node.open(operator(5, 1, 3))
     manager = node.open(stream(1), here)
@@ -321,7 +327,7 @@ def test_an_operator_taken_off_a_farm_stops_hearing_of_its_purchases_and_is_no_l
 def test_a_deleted_purchase_leaves_presence_entirely() -> None:
     clock = Clock()
     a, b = Node("a", clock), Node("b", clock)
-    here = Here("supply", 12, "editing", 1, 1, 1)
+    here = Here("supply", 12, "editing", 1, 1, DRAFT, 1)
     watcher = b.open(stream(1), replace(here, mode="viewing"))
     index = b.open(stream(5))
     a.open(stream(2), here)
@@ -343,7 +349,7 @@ def test_another_process_that_has_not_read_a_move_yet_does_not_move_the_purchase
     clock = Clock()
     a, b = Node("a", clock), Node("b", clock)
     index = b.open(operator(5, 3))
-    a.open(stream(2), Here("supply", 12, "editing", 1, 3, 1))
+    a.open(stream(2), Here("supply", 12, "editing", 1, 3, DRAFT, 1))
     b.presence.heard(a.shared[-1])
     assert said(index) == [("editing", ["User 2"])]
     b.presence.follow([change(12, 2, farm=1)])
@@ -355,8 +361,53 @@ def test_another_process_that_has_not_read_a_move_yet_does_not_move_the_purchase
     for message in a.shared:
         b.presence.heard(message)
     assert said(index) == []
-    a.open(stream(3), Here("supply", 12, "editing", 1, 1, 2))
+    a.open(stream(3), Here("supply", 12, "editing", 1, 1, DRAFT, 2))
     for message in a.shared:
         b.presence.heard(message)
     assert said(index) == []
     assert [p.name for p in b.presence.people(("supply", 12))] == ["User 2", "User 3"]
+
+
+def test_someone_whose_role_may_not_update_a_kind_is_listed_as_viewing_whatever_was_asked() -> None:
+    node = Node("a", Clock())
+    index = node.open(stream(5))
+    livestock = Here("livestock", 7, "editing", 1, 1, DRAFT)
+    watcher = node.open(stream(1), replace(livestock, mode="viewing"))
+    said(watcher)
+    node.open(operator(3, 1), livestock)  # an Operator only reads livestock
+    assert said(watcher) == [("presence", [{"name": "User 3", "mode": "viewing"}])]
+    assert said(index) == []
+    demoted = node.open(stream(2), livestock)
+    assert said(index) == [("editing", ["User 2"])]
+    said(watcher)
+    regrant(node, demoted, role=Role.OPERATOR, farm_ids=frozenset({1}))
+    assert said(watcher) == [
+        (
+            "presence",
+            [{"name": "User 2", "mode": "viewing"}, {"name": "User 3", "mode": "viewing"}],
+        ),
+        ("editing", []),
+    ]
+    assert said(index) == [("editing", [])]
+
+
+def test_a_purchase_that_can_no_longer_be_edited_turns_its_editors_into_viewers() -> None:
+    clock = Clock()
+    a, b = Node("a", clock), Node("b", clock)
+    index = b.open(stream(5))
+    in_transit = Here("supply", 12, "editing", 1, 1, Status.IN_TRANSIT, 4)
+    watcher = b.open(stream(1), replace(in_transit, mode="viewing"))
+    b.open(stream(2), in_transit)
+    a.open(stream(3), in_transit)  # in another process
+    b.presence.heard(a.shared[-1])
+    assert said(index)[-1] == ("editing", ["User 2", "User 3"])
+    said(watcher)
+    b.presence.follow([change(12, 5, status="arrived")])
+    viewers = [{"name": f"User {n}", "mode": "viewing"} for n in (2, 3)]
+    assert said(watcher) == [("presence", viewers), ("editing", [])]
+    assert said(index) == [("editing", [])]
+    b.presence.heard(a.shared[-1])  # A has not read the move yet: its word changes nothing
+    completed = replace(in_transit, status=Status.COMPLETED, version=6)
+    b.open(stream(6), completed)  # a page that opened on it later
+    assert said(watcher) == [("presence", [*viewers, {"name": "User 6", "mode": "viewing"}])]
+    assert said(index) == []

@@ -34,6 +34,9 @@ from typing import cast
 
 import msgspec
 
+from purchasing.domain.permissions import Action, can
+from purchasing.domain.roles import Role
+from purchasing.domain.statuses import Kind, Status, is_editable
 from purchasing.live.events import Event
 from purchasing.live.subscriber import Subscriber
 
@@ -48,17 +51,20 @@ MAX_MESSAGE = 7000  # bytes per broker message (PostgreSQL's NOTIFY takes 8000)
 RECENT = 4096  # purchases whose latest event is remembered, for streams about to join
 
 Key = tuple[str, int]  # (kind, purchase id)
+STATUSES = frozenset(status.value for status in Status)
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Where a purchase is, as the scope rules need it (the names match `Event`, so a stream's
-    `visible` can judge it), as of its `version` (0: unknown, older than any)."""
+    `visible` can judge it), and whether it can still be edited, as of its `version` (0:
+    unknown, older than any)."""
 
     kind: str
     purchase_id: int
     company_id: int
     farm_id: int
+    editable: bool = True
     version: int = 0
 
     @property
@@ -66,20 +72,22 @@ class Scope:
         return (self.kind, self.purchase_id)
 
     @property
-    def place(self) -> tuple[int, int]:
-        """What decides who may see it."""
-        return (self.company_id, self.farm_id)
+    def state(self) -> tuple[int, int, bool]:
+        """What its people and frames depend on: who may see it, and whether it is edited."""
+        return (self.company_id, self.farm_id, self.editable)
 
 
 @dataclass(frozen=True, slots=True)
 class Here:
-    """One purchase a stream has open, and how, with its scope when the stream opened."""
+    """One purchase a stream has open, and how, with its scope and status when the stream
+    opened."""
 
     kind: str
     purchase_id: int
     mode: str
     company_id: int
     farm_id: int
+    status: Status
     version: int = 0
 
     @property
@@ -88,7 +96,17 @@ class Here:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.kind, self.purchase_id, self.company_id, self.farm_id, self.version)
+        editable = is_editable(self.status)
+        return Scope(
+            self.kind, self.purchase_id, self.company_id, self.farm_id, editable, self.version
+        )
+
+
+def judged_mode(asked: str, role: Role, kind: str, editable: bool) -> str:
+    """`editing` only for someone whose role may update this kind of purchase, while the
+    purchase can still be edited; `viewing` otherwise, whatever the page asked."""
+    may_update = any(k == kind and can(role, Action.UPDATE, k) for k in Kind)
+    return "editing" if asked == "editing" and editable and may_update else "viewing"
 
 
 def parse_here(text: str) -> list[tuple[str, int, str]]:
@@ -115,6 +133,7 @@ class Scoped(msgspec.Struct, frozen=True, array_like=True):
     farm: int
     people: list[Person]
     version: int = 0
+    editable: bool = True
 
 
 class Shared(msgspec.Struct, frozen=True):
@@ -330,11 +349,11 @@ class Presence:
 
     def _take(self, opened: Opened, scope: Scope, always: bool = False) -> Scope | None:
         """`scope` becomes the purchase's when it is newer than what is known (or `always`);
-        returns the one before when the purchase moved (who may see it changed)."""
+        returns the one before when that changed who may see it or whether it is edited."""
         if scope.version <= opened.scope.version and not always:
             return None
         was, opened.scope = opened.scope, scope
-        return was if was.place != scope.place else None
+        return was if was.state != scope.state else None
 
     def _drop(self, opened: Opened) -> None:
         """A deleted purchase: its streams no longer name it, and no one is told."""
@@ -357,15 +376,20 @@ class Presence:
         found = self._local_people(opened)
         for people, _ in opened.remote.values():
             for person in people:
+                if not opened.scope.editable:  # read here first: the other process follows
+                    person = Person(person.user_id, person.name, "viewing")
                 _add(found, person)
         return sorted(found.values(), key=lambda p: (p.name, p.user_id))
 
     def _local_people(self, opened: Opened) -> dict[int, Person]:
-        """The people of this process's streams naming the purchase."""
+        """The people of this process's streams naming the purchase, each as their role and
+        the purchase's status let them be there now."""
         found: dict[int, Person] = {}
-        for stream, mode in opened.streams.items():
-            if _sees(stream, opened.scope):
+        scope = opened.scope
+        for stream, asked in opened.streams.items():
+            if _sees(stream, scope) and stream.owner is not None:
                 visitor = self._local[stream]
+                mode = judged_mode(asked, stream.owner.actor.role, scope.kind, scope.editable)
                 _add(found, Person(visitor.user_id, visitor.name, mode))
         return found
 
@@ -454,10 +478,8 @@ class Presence:
             if every and not people:
                 continue  # a heartbeat repeats what is here, and says nothing of the rest
             scope = opened.scope if opened else Scope(key[0], key[1], 0, 0)
-            yield (
-                f"{key[0]}:{key[1]}",
-                Scoped(scope.company_id, scope.farm_id, people, scope.version),
-            )
+            scoped = Scoped(scope.company_id, scope.farm_id, people, scope.version, scope.editable)
+            yield f"{key[0]}:{key[1]}", scoped
 
     def _send(self, purchases: dict[str, Scoped]) -> None:
         self._share(msgspec.json.encode(Shared(self.node, purchases)).decode())
@@ -476,7 +498,9 @@ class Presence:
             kind, _, number = name.partition(":")
             if not number.isdigit():
                 continue
-            there = Scope(kind, int(number), scoped.company, scoped.farm, scoped.version)
+            there = Scope(
+                kind, int(number), scoped.company, scoped.farm, scoped.editable, scoped.version
+            )
             opened = self._open.get(there.key)
             if opened is None:
                 newest = self._newest(there)
@@ -544,8 +568,12 @@ def _sees(stream: Subscriber, scope: Scope | None) -> bool:
 
 
 def _scope_of(event: Event) -> Scope | None:
-    """Where an event leaves its purchase; None for an event that names none."""
-    purchase_id, version = event.data.get("purchase_id"), event.data.get("version")
-    if not isinstance(purchase_id, int) or not isinstance(version, int):
+    """Where an event leaves its purchase, and in what status; None for an event that does not
+    say."""
+    purchase_id = event.data.get("purchase_id")
+    version = event.data.get("version")
+    status = event.data.get("new_status", "")
+    if not isinstance(purchase_id, int) or not isinstance(version, int) or status not in STATUSES:
         return None
-    return Scope(event.kind, purchase_id, event.company_id, event.farm_id, version)
+    editable = is_editable(Status(status))
+    return Scope(event.kind, purchase_id, event.company_id, event.farm_id, editable, version)
