@@ -7,13 +7,15 @@ the broker crosses processes, in the others: each process shares its own streams
 through the broker when it changes and again every `BEAT_S` as a heartbeat, and forgets another
 process's presence that has not been refreshed for `EXPIRE_S` (a process that died).
 
-Presence is kept per purchase: where it is, the streams here that name it and the people
-elsewhere. Where it is follows the events that pass through the hub (`follow`): a purchase moved
-to another farm or company is judged where it is now, and a deleted one leaves presence. A stream
-is told of a purchase, and listed on it, only while it may see it now: each listing and each
-frame asks its `visible`, which follows its user's permissions (`regranted`). A change works out
-that purchase's people once, then tells only the streams concerned: at most `MAX_PER_USER`
-purchases per user are kept in this process, so no one account makes every change cost more.
+Presence is kept per purchase: where it is and whether it can still be edited, the streams here
+that name it, and the people elsewhere. Where it is and its status follow the events that pass
+through the hub (`follow`): a purchase moved to another farm or company is judged where it is now,
+and a deleted one leaves presence. A stream is told of a purchase, and listed on it, only while it
+may see it now: each listing and each frame asks its `visible`, which follows its user's
+permissions (`regranted`). Someone shows as editing only while their role may update that kind
+and the purchase can still be edited. A change works out that purchase's people once, then tells
+only the streams concerned; one user is kept on at most `MAX_PER_USER` purchases in a process, so
+no one account makes every change cost more.
 
 A stream that ends (the tab or browser closed or crashed, or the page moved on) takes its
 presence with it at once. Streams watching a purchase get a `presence` frame with its people
@@ -127,7 +129,7 @@ class Person(msgspec.Struct, frozen=True, array_like=True):
 
 class Scoped(msgspec.Struct, frozen=True, array_like=True):
     """One purchase as a process shares it: its scope there, and its people there (an empty
-    list: none left). A process of the version before sends no `version`."""
+    list: none left). A process of the version before sends no `version` nor `editable`."""
 
     company: int
     farm: int
