@@ -152,12 +152,12 @@ class Fanout:
 
     def regrant(
         self, new_owners: dict[Owner, tuple[Owner, Visible, frozenset[str]]], cursor: int
-    ) -> int:
+    ) -> list[Subscriber]:
         """Each stream of an owner in `new_owners` now belongs to the new owner and takes only
         what its new `visible` lets through; what it had queued under the old rules is dropped
         for one resync at `cursor`, which makes its page re-fetch what it may still see. Returns
-        how many streams changed."""
-        changed = 0
+        the streams that changed."""
+        changed = []
         for subscriber in list(self.subscribers):
             new = new_owners.get(subscriber.owner) if subscriber.owner is not None else None
             if new is None or subscriber.closed:
@@ -174,7 +174,7 @@ class Fanout:
             subscriber.frames.append(resync_frame(cursor, "permissions"))
             self.stats.resynced("permissions")
             subscriber.flush()
-            changed += 1
+            changed.append(subscriber)
         return changed
 
     def sync_metrics(self) -> None:

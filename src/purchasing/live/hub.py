@@ -227,9 +227,11 @@ class Hub:
 
     def regrant(self, new_owners: dict[Owner, Grant]) -> int:
         """The permissions of these owners changed: their streams take the new owner, `visible`
-        and kinds from now on, and their pages re-fetch what they may still see. Returns how
-        many streams changed."""
-        return self.fanout.regrant(new_owners, self.last_id)
+        and kinds from now on, their pages re-fetch what they may still see, and their presence
+        is judged again. Returns how many streams changed."""
+        changed = self.fanout.regrant(new_owners, self.last_id)
+        self.presence.regranted(changed)
+        return len(changed)
 
     # --- Figures ---
 
@@ -298,13 +300,15 @@ class Hub:
         self._dispatch([from_row(row, self.wording) for row in rows])
 
     def _dispatch(self, events: list[Event]) -> None:
-        """Keep a batch of events for replay, and hand it to every stream that may see it."""
+        """Keep a batch of events for replay, hand it to every stream that may see it, and keep
+        presence where the events leave each purchase."""
         if not events:
             return
         self.replay.add(events)
         self.reader.last_id = events[-1].id
         self.stats.events_read += len(events)
         self.fanout.deliver(events)
+        self.presence.follow(events)
         if self._started:
             self._account(events)
 
