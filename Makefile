@@ -68,7 +68,7 @@ run: install
 # `make i18n` extracts the messages from the code and templates and updates the catalogs;
 # translate what it marks new or changed (tests/unit/test_translations.py names them).
 LOCALE := src/purchasing/locale
-i18n: install
+i18n: install-test
 	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg --project="Purchasing Live" \
 	  --no-location --sort-by-file -c "Translators:" -o $(LOCALE)/messages.pot .
 	$(BIN)/pybabel update --init-missing --no-fuzzy-matching -l id -i $(LOCALE)/messages.pot -d $(LOCALE)

@@ -103,6 +103,37 @@ async def test_completing_needs_a_supervisor_or_higher(
     assert stored == {"status": "completed" if may else BEFORE_COMPLETED[kind]}
 
 
+@pytest.mark.parametrize(
+    ("current", "target", "may"),
+    [
+        ("in_transit", "arrived", True),
+        ("arrived", "in_coop", True),
+        ("draft", "confirmed", False),
+        ("pending", "cancelled", False),
+        ("in_transit", "cancelled", False),
+        ("arrived", "cancelled", False),
+    ],
+)
+async def test_on_livestock_an_operator_only_records_the_chicks_arriving(
+    client: httpx.AsyncClient, current: str, target: str, may: bool
+) -> None:
+    """Confirming, cancelling and every other livestock move are a Supervisor's: the row offers
+    the Operator none of them, and the server refuses each one, changing nothing."""
+    operator = Clerk(client)
+    await operator.login("operator")
+    p = await a_purchase("livestock", current, farm=(await ids())["F01"])
+    table = await operator.get(f"/purchases/livestock?status={current}&per_page=50", htmx=True)
+    row = table.text[table.text.index(f'id="purchase-{p["id"]}"') :]
+    assert (f'value="{target}"' in row[: row.index("</tr>")]) is may
+    form = {"status": target, "version": p["version"], "notes": "by the operator"}
+    response = await operator.post(f"/purchases/livestock/{p['id']}/status", form, htmx=True)
+    assert response.status_code == (200 if may else 422)
+    if not may:
+        assert "An Operator may only record chicks arriving" in response.text
+    stored = await Purchase.select(Purchase.status).where(Purchase.id == p["id"]).first()
+    assert stored == {"status": target if may else current}
+
+
 async def test_forbidden_pages_say_why(client: httpx.AsyncClient) -> None:
     clerk = Clerk(client)
     await clerk.login("operator")

@@ -101,6 +101,22 @@ def test_operator_may_cancel_but_not_complete() -> None:
     assert offered_moves(Kind.LIVESTOCK, Status.IN_COOP, Role.OPERATOR) == []
 
 
+@pytest.mark.parametrize("current", list(Status))
+def test_on_livestock_an_operator_only_records_chicks_arriving_and_going_into_the_coop(
+    current: Status,
+) -> None:
+    receiving = {Status.IN_TRANSIT: [Status.ARRIVED], Status.ARRIVED: [Status.IN_COOP]}
+    assert offered_moves(Kind.LIVESTOCK, current, Role.OPERATOR) == receiving.get(current, [])
+    for target in next_statuses(Kind.LIVESTOCK, current):
+        if target in receiving.get(current, []):
+            check_move(Kind.LIVESTOCK, current, target, Role.OPERATOR, "")
+            check_move(Kind.LIVESTOCK, current, target, Role.SUPERVISOR, "checked")
+        else:
+            with pytest.raises(RuleError, match="An Operator may only record chicks arriving"):
+                check_move(Kind.LIVESTOCK, current, target, Role.OPERATOR, "a note")
+            check_move(Kind.LIVESTOCK, current, target, Role.SUPERVISOR, "a note")
+
+
 def test_a_move_to_the_current_status_is_not_a_move() -> None:
     with pytest.raises(RuleError, match="already Pending"):
         check_move(Kind.SUPPLY, Status.PENDING, Status.PENDING, Role.SUPER_ADMIN, "")

@@ -22,8 +22,8 @@ EVERYTHING = frozenset(Action)
 CLERK = frozenset({Action.READ, Action.CREATE, Action.UPDATE})
 
 # Status moves are not listed here: every role may make the moves the status rules allow, except
-# that completing needs a Supervisor or higher (domain/statuses). Operators receive chicks into
-# coops, so they move livestock purchases, but ordering chicks is left to their supervisors.
+# that completing needs a Supervisor or higher, and on a livestock purchase an Operator may only
+# record the chicks arriving and going into the coop (domain/statuses).
 GRANTS: dict[Role, dict[Kind, frozenset[Action]]] = {
     Role.SUPER_ADMIN: dict.fromkeys(Kind, EVERYTHING),
     Role.ADMINISTRATOR: dict.fromkeys(Kind, EVERYTHING),

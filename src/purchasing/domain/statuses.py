@@ -94,6 +94,9 @@ AFTER_ARRIVED = {
     Kind.LIVESTOCK: frozenset({Status.IN_COOP, Status.CANCELLED}),
 }
 AFTER_IN_COOP = {Kind.LIVESTOCK: frozenset({Status.COMPLETED})}
+# Operators receive chicks: on a livestock purchase they record its arrival and its move into the
+# coop. Ordering, confirming, cancelling and every other livestock move are a Supervisor's.
+RECEIVING = frozenset({(Status.IN_TRANSIT, Status.ARRIVED), (Status.ARRIVED, Status.IN_COOP)})
 MAX_NOTE_LENGTH = 2000
 
 
@@ -126,7 +129,7 @@ def next_statuses(kind: Kind, current: Status) -> frozenset[Status]:
 def offered_moves(kind: Kind, current: Status, role: Role) -> list[Status]:
     """The moves to show this role, in workflow order."""
     allowed = next_statuses(kind, current)
-    return [s for s in kind.statuses if s in allowed and _role_may(role, s)]
+    return [s for s in kind.statuses if s in allowed and _role_may(role, kind, current, s)]
 
 
 def check_move(kind: Kind, current: Status, target: Status, role: Role, notes: str) -> None:
@@ -146,7 +149,15 @@ def check_move(kind: Kind, current: Status, target: Status, role: Role, notes: s
             current=current,
             target=target,
         )
-    if not _role_may(role, target):
+    if not _role_may(role, kind, current, target):
+        if kind is Kind.LIVESTOCK and role is Role.OPERATOR:
+            raise RuleError(
+                N_(
+                    "An Operator may only record chicks arriving and going into the coop; "
+                    "%(status)s needs a Supervisor or higher."
+                ),
+                status=target,
+            )
         raise RuleError(N_("Only a Supervisor or higher may set %(status)s."), status=target)
     if target.needs_note and not notes.strip():
         raise RuleError(N_("A note is required to set %(status)s."), status=target)
@@ -165,5 +176,9 @@ def check_note(notes: str) -> None:
         raise RuleError(N_("Remove the NUL character from the note."))
 
 
-def _role_may(role: Role, target: Status) -> bool:
-    return target not in NEEDS_SUPERVISOR or role.at_least(Role.SUPERVISOR)
+def _role_may(role: Role, kind: Kind, current: Status, target: Status) -> bool:
+    if role.at_least(Role.SUPERVISOR):
+        return True
+    if kind is Kind.LIVESTOCK:
+        return (current, target) in RECEIVING
+    return target not in NEEDS_SUPERVISOR
