@@ -84,3 +84,45 @@ async def probe_health(port: int, until: asyncio.Event, every_s: float = 0.02) -
     finally:
         connection.close()
     return times
+
+
+EMPTY_FIELDS = b"a&" * (4_900_000)  # 9.8 MB of empty fields, the body that once froze the loop
+
+
+async def huge_form(port: int, path: str, headers: dict[str, str], timeout_s: float = 60) -> int:
+    """POST `EMPTY_FIELDS` to `path` on a connection of its own, the body written while the
+    answer is awaited (a server may answer before it is all sent); the answer's status, or 0 when
+    the connection ended without one."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = [f"POST {path} HTTP/1.1", f"host: 127.0.0.1:{port}"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    head += ["content-type: application/x-www-form-urlencoded"]
+    head += [f"content-length: {len(EMPTY_FIELDS)}", "connection: close"]
+
+    async def send() -> None:
+        try:
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+            for start in range(0, len(EMPTY_FIELDS), 64 * 1024):
+                writer.write(EMPTY_FIELDS[start : start + 64 * 1024])
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass  # the server answered and closed before the body was all sent
+
+    sending = asyncio.create_task(send())
+    try:
+        line = await asyncio.wait_for(reader.readline(), timeout_s)
+        return int(line.split()[1]) if line.startswith(b"HTTP/1.1 ") else 0
+    finally:
+        sending.cancel()
+        writer.close()
+
+
+async def huge_forms(
+    port: int, targets: list[tuple[str, dict[str, str]]], each: int = 3
+) -> Counter[tuple[str, int]]:
+    """`each` huge forms to every (path, headers) target, all at once; (path, status) counted."""
+    sent = [
+        (path, huge_form(port, path, headers)) for path, headers in targets for _ in range(each)
+    ]
+    statuses = await asyncio.gather(*(work for _, work in sent))
+    return Counter((path, status) for (path, _), status in zip(sent, statuses, strict=True))

@@ -46,6 +46,7 @@ from purchasing.services.users import ActorCache, actor_of_session
 from purchasing.settings import Settings
 from purchasing.web import dev_reload, errors, sessions, throttle
 from purchasing.web.auth import AuthController
+from purchasing.web.body_limits import MAX_BODY, MAX_FIELDS, BodyLimits
 from purchasing.web.devices import DeviceCookies
 from purchasing.web.echo import EchoMarks
 from purchasing.web.events import events
@@ -265,8 +266,11 @@ def create_app(
             secret=settings.secret_key, cookie_name="csrftoken", header_name="x-csrftoken"
         ),
         on_app_init=[session_auth.on_app_init, outermost_middleware],
-        # Inside authentication, which puts itself first: the language may be the user's.
-        middleware=[DefineMiddleware(Language, default=settings.default_language)],
+        # Inside authentication, which puts itself first: the language may be the user's. Both
+        # run before the CSRF check, which parses the form: bodies are bounded before that.
+        middleware=[DefineMiddleware(Language, default=settings.default_language), BodyLimits],
+        request_max_body_size=MAX_BODY,
+        multipart_form_part_limit=MAX_FIELDS,
         before_send=[add_security_headers],
         logging_config=None,  # not Litestar's: it would replace logs.py's handler on the root
         openapi_config=None,

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from purchasing.domain.statuses import Kind
 from purchasing.services.purchase_form import HEADER_FIELDS, LINE_FIELDS
 from purchasing.tables import Company, OutboxEvent, Partner, Purchase, StatusHistory
+from purchasing.web.body_limits import MAX_BODY, MAX_FIELDS
 from tests.helpers.app import Clerk, LiveApp
 from tests.helpers.demo import a_purchase
 from tests.helpers.forms import header, ids, valid_lines
@@ -188,6 +189,30 @@ async def test_login_answers_every_named_hostile_value(anonymous: Clerk) -> None
             form[field] = value
             status = record("login", await anonymous.post("/login", form))
             assert status in (303, 401, 429)
+
+
+async def test_every_form_route_refuses_bodies_past_the_limits_and_changes_nothing(
+    admin: Clerk,
+) -> None:
+    """A body longer than any form's, or of more fields, to every route that takes a form."""
+    p = await a_purchase("supply", "draft")
+    before = await state()
+    routes = [
+        "/login",
+        "/language",
+        "/purchases/supply/new",
+        f"/purchases/supply/{p['id']}/edit",
+        f"/purchases/supply/{p['id']}/edit/changes",
+        f"/purchases/supply/{p['id']}/status",
+        f"/purchases/supply/{p['id']}/delete",
+        "/logout",
+    ]
+    for route in routes:
+        long_body = {"status": "pending", "version": "1", "notes": "x" * (MAX_BODY + 1)}
+        assert record("body past the limit", await admin.post(route, long_body)) == 413
+        many = {f"field-{n}": "" for n in range(MAX_FIELDS + 1)}
+        assert record("too many fields", await admin.post(route, many)) == 400
+    assert await state() == before
 
 
 async def test_stream_cursors_answer_every_named_hostile_value(admin: Clerk) -> None:

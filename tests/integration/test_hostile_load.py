@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 
-from bench.hostile import junk_cookies, login_burst, probe_health
+from bench.hostile import EMPTY_FIELDS, huge_forms, junk_cookies, login_burst, probe_health
 from bench.stats import percentile
 from purchasing.domain.roles import Role
 from purchasing.live.fanout import TooManyStreams
@@ -102,6 +102,46 @@ async def test_a_login_burst_is_evaluated_only_up_to_the_limit_while_streams_sta
         f"change to event on an open stream p99 {p99_ms(busy_changes)} during "
         f"({len(busy_changes)} changes, every one delivered), {p99_ms(quiet_changes)} without"
     )
+
+
+async def test_huge_forms_are_refused_unread_while_streams_stay_live(server: AppServer) -> None:
+    """9.8 MB of empty fields, posted to the login, the language switch and a signed-in form at
+    once, are refused from their Content-Length: the server reads none of it, keeps its memory,
+    and an open page keeps getting its events."""
+    purchase = await a_purchase("supply", "draft")
+    async with server_client(server) as viewer_http, server_client(server) as changer_http:
+        viewer, changer = Clerk(viewer_http), Clerk(changer_http)
+        assert (await viewer.login("supervisor")).status_code == 303
+        assert (await changer.login("manager")).status_code == 303
+        cookies = "; ".join(f"{name}={value}" for name, value in changer_http.cookies.items())
+        signed_in = {"cookie": cookies, "x-csrftoken": changer_http.cookies["csrftoken"]}
+        targets = [("/login", {}), ("/language", {}), ("/purchases/supply/new", signed_in)]
+        memory_before = resident_mb(server)
+        async with open_stream(viewer_http) as stream:
+            await stream.next()  # retry: the stream is open
+            quiet = asyncio.Event()
+            asyncio.get_running_loop().call_later(1.0, quiet.set)
+            quiet_changes = await changes_seen(changer, stream, purchase["id"], quiet)
+            done = asyncio.Event()
+            flood = asyncio.create_task(huge_forms(server.port, targets))
+            flood.add_done_callback(lambda _: done.set())
+            busy_changes = await changes_seen(changer, stream, purchase["id"], done)
+            statuses = await flood
+        memory_after = resident_mb(server)
+    assert statuses == {(path, 413): 3 for path, _ in targets}
+    TEST_REPORT.append(
+        f"huge forms: {sum(statuses.values())} posts of {len(EMPTY_FIELDS) / 1e6:.1f} MB at once "
+        f"(login, language, a signed-in form), every one 413 unread; change to event on an open "
+        f"stream p99 {p99_ms(busy_changes)} during (changes: {len(busy_changes)}, every one "
+        f"delivered), {p99_ms(quiet_changes)} without; server memory {memory_before:.0f} MB "
+        f"before, {memory_after:.0f} MB after"
+    )
+
+
+def resident_mb(server: AppServer) -> float:
+    status = Path(f"/proc/{server.pid}/status").read_text()
+    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+    return int(kilobytes) / 1024
 
 
 def server_client(server: AppServer) -> httpx.AsyncClient:
