@@ -8,8 +8,9 @@ from typing import Any
 
 from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
 from tests.helpers.app import Clerk
+from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import a_purchase
-from tests.helpers.forms import count, field_value, header, ids, options
+from tests.helpers.forms import count, field_value, header, ids, options, valid_lines
 
 
 def purchase_id(location: str) -> int:
@@ -284,3 +285,18 @@ async def test_the_detail_page_shows_lines_totals_and_history(admin: Clerk) -> N
     assert html.count('data-testid="history-row"') == 4  # created, confirmed, arrived, in coop
     assert 'data-testid="detail-lines"' in html
     assert "WIB" in html
+
+
+@SQLITE_ONLY  # PostgreSQL's sequences never gave an id back
+async def test_a_purchase_created_after_the_newest_was_deleted_gets_a_new_id(admin: Clerk) -> None:
+    ref = await ids()
+    created = await admin.post(
+        "/purchases/supply/new", header(ref, "NEWEST/1", **valid_lines("supply", ref))
+    )
+    newest = purchase_id(created.headers["location"])
+    deleted = await admin.post(f"/purchases/supply/{newest}/delete", {"version": "1"})
+    assert deleted.status_code == 303
+    again = await admin.post(
+        "/purchases/supply/new", header(ref, "NEWEST/2", **valid_lines("supply", ref))
+    )
+    assert purchase_id(again.headers["location"]) > newest
