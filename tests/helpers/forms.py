@@ -87,6 +87,29 @@ def valid_lines(kind: str, ref: dict[str, int]) -> dict[str, Any]:
     return {**line, "lines-0-item": ref["OVK-VAK"], "lines-0-unit": ref["VIAL"]}
 
 
+def second_line(kind: str, ref: dict[str, int]) -> dict[str, Any]:
+    """Another correct line of `kind` on farm F01, to go with `valid_lines`' as line 1."""
+    if kind == "livestock":
+        return {
+            "lines-1-strain": "Ross 308",
+            "lines-1-head_count": "500",
+            "lines-1-price_given": "total",
+            "lines-1-price": "3500000",
+            "lines-1-weight_given": "total",
+            "lines-1-weight": "20000",
+            "lines-1-tax_percent": "11",
+        }
+    line = {"lines-1-quantity": "3", "lines-1-price": "2000"}
+    if kind == "feed":
+        return {
+            **line,
+            "lines-1-flock": ref["F01-K01-A"],
+            "lines-1-item": ref["PKN-BR2"],
+            "lines-1-unit": ref["KG"],
+        }
+    return {**line, "lines-1-item": ref["OVK-VIT"], "lines-1-unit": ref["KG"]}
+
+
 class _FormReader(HTMLParser):
     """What a browser would submit from the first form whose `attribute` is `value` (no
     button)."""

@@ -291,7 +291,8 @@ async def _insert_lines(
     clean: CleanPurchase, purchase_id: int, keep_ids: set[int] | frozenset[int] = frozenset()
 ) -> None:
     """Insert the lines; a line that replaces one of `keep_ids` (this purchase's, just deleted)
-    keeps its id, so that an edit form opened before still knows it (services/merge.py)."""
+    keeps its id, so that an edit form opened before still knows it (services/merge.py). Any
+    other id a form sends is taken as a new line (`_keeping_ids`)."""
     if clean.kind is Kind.LIVESTOCK:
         rows = [
             _livestock_row(purchase_id, n, line) for n, line in enumerate(clean.livestock_lines)
@@ -324,9 +325,14 @@ def _keeping_ids(
     lines: Sequence[CleanGoodsLine | CleanLivestockLine],
     keep_ids: set[int] | frozenset[int],
 ) -> list[Any]:
+    """Each of `keep_ids` goes to the first line that names it. A second line naming the same
+    id, or a line naming an id that is not this purchase's (another purchase's line), is a new
+    line with an id of its own: a form only sends such ids when tampered with or gone wrong."""
+    unclaimed = set(keep_ids)
     for row, line in zip(rows, lines, strict=True):
-        if line.line_id in keep_ids:
+        if line.line_id is not None and line.line_id in unclaimed:
             row.id = line.line_id
+            unclaimed.remove(line.line_id)
     return rows
 
 
