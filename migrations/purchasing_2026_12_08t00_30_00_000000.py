@@ -29,9 +29,8 @@ TABLES = (
 
 
 async def forwards():
-    # No transaction around it: the rebuild runs its own, on a connection of its own, with
-    # foreign keys off (which cannot change inside a transaction); another connection's open
-    # transaction would only make it wait.
+    # No transaction of Piccolo's around it: the rebuild makes its own, on a connection of its
+    # own, because foreign keys must be off for it and cannot change inside a transaction.
     manager = MigrationManager(
         migration_id=ID,
         app_name="purchasing",

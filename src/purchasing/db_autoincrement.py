@@ -40,6 +40,7 @@ def is_autoincrement(create_sql: str) -> bool:
     return AUTOINCREMENT.search(create_sql) is not None
 
 
+# The steps: https://www.sqlite.org/lang_altertable.html#otheralter
 def _rebuild_all(connection_kwargs: dict[str, Any], tables: tuple[str, ...]) -> list[str]:
     """The rebuild, on a connection of its own that no other work shares: foreign keys can only
     be turned off outside a transaction, and with them on, dropping a table deletes the rows of

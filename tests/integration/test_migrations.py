@@ -16,10 +16,14 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from purchasing import db
 from purchasing.db_autoincrement import autoincrement, is_autoincrement
+from purchasing.domain.statuses import Kind, Status
+from purchasing.services.changes import Changes
 from purchasing.services.demo import seed_demo
+from purchasing.services.status import change_status
 from purchasing.tables import ALL_TABLES, Purchase, StatusHistory, SupplyLine
 from tests.helpers.app import TEST_PASSWORDS
 from tests.helpers.databases import SQLITE_ONLY
+from tests.helpers.demo import a_purchase, actor_named
 
 MIGRATIONS = Path(db.__file__).parents[2] / "migrations"
 
@@ -177,3 +181,27 @@ async def test_migrating_a_database_whose_tables_have_autoincrement_changes_noth
     schema, contents = await sqlite_schema(), await every_row()
     assert await autoincrement(table._meta.tablename for table in ALL_TABLES) == []
     assert (await sqlite_schema(), await every_row()) == (schema, contents)
+
+
+@SQLITE_ONLY  # the rebuild is SQLite's alone
+async def test_a_rebuild_runs_beside_the_apps_open_reader_and_writer(database: str) -> None:
+    """The app keeps a reader and a writer connection open while it runs; neither holds a
+    transaction between statements, so the rebuild's own connection never waits on them."""
+    engine = db.current_engine()
+    await db.start(engine)
+    try:
+        supervisor = await actor_named("supervisor")
+        p = await a_purchase("supply", "draft")
+        await change_status(
+            Changes(), Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor
+        )
+        await Migration.raw("CREATE TABLE scratch (id INTEGER PRIMARY KEY NOT NULL, note TEXT)")
+        await Migration.raw("INSERT INTO scratch (id, note) VALUES (7, 'kept')")
+        assert await autoincrement(["scratch"]) == ["scratch"]
+        assert await rows("SELECT id, note FROM scratch") == [{"id": 7, "note": "kept"}]
+        await change_status(
+            Changes(), Kind.SUPPLY, p["id"], Status.CONFIRMED, p["version"] + 1, "", supervisor
+        )
+    finally:
+        await db.stop(engine)
+    assert is_autoincrement((await sqlite_schema())["scratch"])
