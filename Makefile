@@ -19,7 +19,7 @@ $(UV):
 
 # The lock must describe pyproject.toml before anything is installed from it.
 locked: $(UV)
-	@$(UV) lock --check --quiet 2>/dev/null || { \
+	@$(UV) lock --check --quiet || { \
 	  echo "uv.lock does not match pyproject.toml. Run 'make lock' to record the change"; \
 	  echo "(it keeps every other version as locked), or 'make upgrade' to move everything."; \
 	  exit 1; }

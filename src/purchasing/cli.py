@@ -69,7 +69,10 @@ def main(ctx: click.Context) -> None:
 @click.pass_obj
 def migrate(settings: Settings) -> None:
     """Apply the database migrations that have not run yet."""
-    _run(settings, lambda _changes: db.migrate())
+    try:
+        _run(settings, lambda _changes: db.migrate())
+    except db.MigrationError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command("seed-demo")

@@ -79,10 +79,12 @@ async def run(script: Script[T]) -> T:
 
 
 # A status change (`services/status.py`), then its event (`live/outbox.py`).
-# The purchase, with what its table row shows (supplier, farm and coop names, date, totals).
+# The purchase, with what its table row shows (supplier, farm and coop names, date, totals, and
+# the creation stamp its status control carries).
 _FIND = (
     "SELECT p.id, p.invoice_number, p.company, p.farm, p.status, p.version, p.purchase_date, "
-    "p.grand_total, p.subtotal, p.head_count, s.name AS supplier_name, f.name AS farm_name, "
+    "p.grand_total, p.subtotal, p.head_count, p.created_at, s.name AS supplier_name, "
+    "f.name AS farm_name, "
     "c.name AS coop_name "
     "FROM purchase p JOIN partner s ON s.id = p.supplier JOIN farm f ON f.id = p.farm "
     "LEFT JOIN coop c ON c.id = p.coop "

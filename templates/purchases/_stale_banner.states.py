@@ -6,10 +6,11 @@ from purchasing.domain.statuses import Kind, Status
 from purchasing.gallery import samples as s
 from purchasing.gallery.samples_detail import CLERK, deleted
 from purchasing.services.editing import Editing, Stale
+from purchasing.services.purchases import created_stamp
 
 
 def stale(status: Status, *fields: str) -> dict[str, Any]:
-    current = Editing(s.filled_form(Kind.SUPPLY), 4, status, CLERK, s.NOW)
+    current = Editing(s.filled_form(Kind.SUPPLY), 4, status, CLERK, s.NOW, created_stamp(s.NOW))
     return {"stale": Stale(current, fields), "gone": None}
 
 

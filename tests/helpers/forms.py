@@ -87,12 +87,38 @@ def valid_lines(kind: str, ref: dict[str, int]) -> dict[str, Any]:
     return {**line, "lines-0-item": ref["OVK-VAK"], "lines-0-unit": ref["VIAL"]}
 
 
-class _FormReader(HTMLParser):
-    """What a browser would submit from the form with id `form_id` (no button)."""
+def second_line(kind: str, ref: dict[str, int]) -> dict[str, Any]:
+    """Another correct line of `kind` on farm F01, to go with `valid_lines`' as line 1."""
+    if kind == "livestock":
+        return {
+            "lines-1-strain": "Ross 308",
+            "lines-1-head_count": "500",
+            "lines-1-price_given": "total",
+            "lines-1-price": "3500000",
+            "lines-1-weight_given": "total",
+            "lines-1-weight": "20000",
+            "lines-1-tax_percent": "11",
+        }
+    line = {"lines-1-quantity": "3", "lines-1-price": "2000"}
+    if kind == "feed":
+        return {
+            **line,
+            "lines-1-flock": ref["F01-K01-A"],
+            "lines-1-item": ref["PKN-BR2"],
+            "lines-1-unit": ref["KG"],
+        }
+    return {**line, "lines-1-item": ref["OVK-VIT"], "lines-1-unit": ref["KG"]}
 
-    def __init__(self, form_id: str) -> None:
+
+class _FormReader(HTMLParser):
+    """What a browser would submit from the first form whose `attribute` is `value` (no
+    button)."""
+
+    def __init__(self, attribute: str, value: str) -> None:
         super().__init__(convert_charrefs=True)
-        self.form_id = form_id
+        self.attribute = attribute
+        self.value = value
+        self.found = False
         self.inside = False
         self.fields: dict[str, str] = {}
         self.select: str | None = None
@@ -101,7 +127,8 @@ class _FormReader(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.inside = a.get("id") == self.form_id
+            self.inside = not self.found and a.get(self.attribute) == self.value
+            self.found = self.found or self.inside
         if not self.inside:
             return
         name = a.get("name", "")
@@ -131,6 +158,15 @@ class _FormReader(HTMLParser):
 
 def form_fields(html: str, form_id: str = "purchase-form") -> dict[str, str]:
     """The fields a browser would send from the page's form, as they are filled in it."""
-    reader = _FormReader(form_id)
+    reader = _FormReader("id", form_id)
     reader.feed(html)
+    return reader.fields
+
+
+def marked_form_fields(html: str, testid: str) -> dict[str, str]:
+    """The fields of the page's first form marked `data-testid="<testid>"` (a status control,
+    a delete form), as a browser would send them."""
+    reader = _FormReader("data-testid", testid)
+    reader.feed(html)
+    assert reader.found, testid
     return reader.fields

@@ -6,10 +6,22 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from purchasing.tables import FeedLine, LivestockLine, Purchase, StatusHistory, SupplyLine
 from tests.helpers.app import Clerk
+from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import a_purchase
-from tests.helpers.forms import count, field_value, header, ids, options
+from tests.helpers.forms import (
+    count,
+    field_value,
+    form_fields,
+    header,
+    ids,
+    options,
+    second_line,
+    valid_lines,
+)
 
 
 def purchase_id(location: str) -> int:
@@ -284,3 +296,101 @@ async def test_the_detail_page_shows_lines_totals_and_history(admin: Clerk) -> N
     assert html.count('data-testid="history-row"') == 4  # created, confirmed, arrived, in coop
     assert 'data-testid="detail-lines"' in html
     assert "WIB" in html
+
+
+@SQLITE_ONLY  # PostgreSQL's sequences never gave an id back
+async def test_a_purchase_created_after_the_newest_was_deleted_gets_a_new_id(admin: Clerk) -> None:
+    ref = await ids()
+    created = await admin.post(
+        "/purchases/supply/new", header(ref, "NEWEST/1", **valid_lines("supply", ref))
+    )
+    newest = purchase_id(created.headers["location"])
+    deleted = await admin.post(f"/purchases/supply/{newest}/delete", {"version": "1"})
+    assert deleted.status_code == 303
+    again = await admin.post(
+        "/purchases/supply/new", header(ref, "NEWEST/2", **valid_lines("supply", ref))
+    )
+    assert purchase_id(again.headers["location"]) > newest
+
+
+LINE_TABLES: dict[str, Any] = {"supply": SupplyLine, "feed": FeedLine, "livestock": LivestockLine}
+KINDS = list(LINE_TABLES)
+
+
+async def two_line_purchase(clerk: Clerk, kind: str, invoice: str) -> int:
+    ref = await ids()
+    data = header(ref, invoice, **valid_lines(kind, ref), **second_line(kind, ref))
+    created = await clerk.post(f"/purchases/{kind}/new", data)
+    assert created.status_code == 303, created.text
+    return purchase_id(created.headers["location"])
+
+
+async def stored_lines(kind: str, pid: int) -> list[dict[str, Any]]:
+    table = LINE_TABLES[kind]
+    return list(await table.select().where(table.purchase == pid).order_by(table.position))
+
+
+async def edit_form(clerk: Clerk, kind: str, pid: int) -> dict[str, str]:
+    return form_fields((await clerk.get(f"/purchases/{kind}/{pid}/edit")).text)
+
+
+def without_ids(line: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in line.items() if name not in ("id", "position")}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_edit_naming_one_stored_line_twice_keeps_it_once_and_saves_the_other_as_new(
+    admin: Clerk, kind: str
+) -> None:
+    pid = await two_line_purchase(admin, kind, "LINES/TWICE")
+    before = await stored_lines(kind, pid)
+    fields = await edit_form(admin, kind, pid)
+    fields["lines-1-id"] = fields["lines-0-id"]
+    saved = await admin.post(f"/purchases/{kind}/{pid}/edit", {**fields, "action": "save"})
+    assert saved.status_code == 303
+    after = await stored_lines(kind, pid)
+    assert after[0]["id"] == before[0]["id"]
+    assert after[1]["id"] not in {line["id"] for line in before}
+    assert [without_ids(line) for line in after] == [without_ids(line) for line in before]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_edit_naming_another_purchases_line_saves_a_new_line_and_leaves_that_one_alone(
+    admin: Clerk, kind: str
+) -> None:
+    other = await two_line_purchase(admin, kind, "LINES/OTHER")
+    theirs = await stored_lines(kind, other)
+    pid = await two_line_purchase(admin, kind, "LINES/MINE")
+    before = await stored_lines(kind, pid)
+    fields = await edit_form(admin, kind, pid)
+    fields["lines-1-id"] = str(theirs[0]["id"])
+    saved = await admin.post(f"/purchases/{kind}/{pid}/edit", {**fields, "action": "save"})
+    assert saved.status_code == 303
+    after = await stored_lines(kind, pid)
+    assert after[0]["id"] == before[0]["id"]
+    assert after[1]["id"] not in {line["id"] for line in before + theirs}
+    assert await stored_lines(kind, other) == theirs
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_line_added_above_the_stored_ones_never_takes_a_stored_lines_id(
+    admin: Clerk, kind: str
+) -> None:
+    """The newest lines of their table, deleted and saved again: SQLite without AUTOINCREMENT
+    gave the new line on top the id the kept line below still claimed."""
+    pid = await two_line_purchase(admin, kind, "LINES/ABOVE")
+    kept = (await stored_lines(kind, pid))[0]
+    fields = await edit_form(admin, kind, pid)
+    lines = {name: value for name, value in fields.items() if name.startswith("lines-")}
+    swapped = {name: value for name, value in fields.items() if not name.startswith("lines-")}
+    for name, value in lines.items():
+        _, n, field = name.split("-", 2)
+        if n == "1" and field != "id":
+            swapped[f"lines-0-{field}"] = value
+        elif n == "0":
+            swapped[f"lines-1-{field}"] = value
+    saved = await admin.post(f"/purchases/{kind}/{pid}/edit", {**swapped, "action": "save"})
+    assert saved.status_code == 303
+    after = await stored_lines(kind, pid)
+    assert after[1]["id"] == kept["id"]
+    assert after[0]["id"] > kept["id"]

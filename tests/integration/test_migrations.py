@@ -8,13 +8,22 @@ import re
 from pathlib import Path
 from typing import Any
 
+from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import Finder
 from piccolo.engine.sqlite import SQLiteEngine
 
 from purchasing import db
-from purchasing.tables import ALL_TABLES
+from purchasing.db_autoincrement import autoincrement, is_autoincrement
+from purchasing.domain.statuses import Kind, Status
+from purchasing.services.changes import Changes
+from purchasing.services.demo import seed_demo
+from purchasing.services.status import change_status
+from purchasing.tables import ALL_TABLES, Purchase, StatusHistory, SupplyLine
+from tests.helpers.app import TEST_PASSWORDS
+from tests.helpers.databases import SQLITE_ONLY
+from tests.helpers.demo import a_purchase, actor_named
 
 MIGRATIONS = Path(db.__file__).parents[2] / "migrations"
 
@@ -103,3 +112,96 @@ async def test_migrating_again_changes_nothing(migrated_database: str) -> None:
     await db.migrate()
     assert await schema() == before
     assert await Migration.count() == len(list(MIGRATIONS.glob("purchasing_*.py")))
+
+
+# The last migration before SQLite's tables got AUTOINCREMENT keys.
+BEFORE_AUTOINCREMENT = "2026-12-02T13:50:00:000000"
+
+
+async def sqlite_schema() -> dict[str, str]:
+    """Each table's, index's and trigger's SQL by name (SQLite only)."""
+    found = await rows(
+        "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+    )
+    return {row["name"]: row["sql"] for row in found}
+
+
+async def every_row() -> dict[str, list[dict[str, Any]]]:
+    return {
+        table._meta.tablename: list(await table.select().order_by(table.id)) for table in ALL_TABLES
+    }
+
+
+@SQLITE_ONLY  # PostgreSQL's sequences never hand out an id twice
+async def test_every_table_of_a_migrated_sqlite_database_never_reuses_an_id(
+    migrated_database: str,
+) -> None:
+    tables = {
+        name: sql
+        for name, sql in (await sqlite_schema()).items()
+        if sql.startswith("CREATE TABLE") and name != Migration._meta.tablename
+    }
+    assert {table._meta.tablename for table in ALL_TABLES} <= tables.keys()
+    assert [name for name, sql in tables.items() if not is_autoincrement(sql)] == []
+
+
+@SQLITE_ONLY  # the rebuild is SQLite's alone
+async def test_giving_sqlite_tables_autoincrement_keeps_every_row_index_and_reference(
+    blank_database: str,
+) -> None:
+    assert (await run_forwards("purchasing", migration_id=BEFORE_AUTOINCREMENT)).success
+    await seed_demo(per_kind=8, password_profile=TEST_PASSWORDS)
+    # A hole where a purchase was, as a database in use has.
+    doomed = await Purchase.select(Purchase.id).order_by(Purchase.id).first()
+    await Purchase.delete().where(Purchase.id == doomed["id"])
+    schema, contents = await sqlite_schema(), await every_row()
+
+    await db.migrate()
+
+    assert await every_row() == contents
+    after = await sqlite_schema()
+    assert all(is_autoincrement(after[table._meta.tablename]) for table in ALL_TABLES)
+    assert {name: sql.replace(" AUTOINCREMENT", "") for name, sql in after.items()} == schema
+    assert await rows("PRAGMA foreign_key_check") == []
+    # Foreign keys still cascade: a purchase takes its lines and history with it, and only its.
+    line = await SupplyLine.select(SupplyLine.purchase).order_by(SupplyLine.id).first()
+    purchase = line["purchase"]
+    others = await SupplyLine.count().where(SupplyLine.purchase != purchase)
+    assert await StatusHistory.count().where(StatusHistory.purchase == purchase) > 0
+    await Purchase.delete().where(Purchase.id == purchase)
+    assert await SupplyLine.count().where(SupplyLine.purchase == purchase) == 0
+    assert await StatusHistory.count().where(StatusHistory.purchase == purchase) == 0
+    assert await SupplyLine.count() == others
+
+
+@SQLITE_ONLY  # the rebuild is SQLite's alone
+async def test_migrating_a_database_whose_tables_have_autoincrement_changes_nothing(
+    database: str,
+) -> None:
+    schema, contents = await sqlite_schema(), await every_row()
+    assert await autoincrement(table._meta.tablename for table in ALL_TABLES) == []
+    assert (await sqlite_schema(), await every_row()) == (schema, contents)
+
+
+@SQLITE_ONLY  # the rebuild is SQLite's alone
+async def test_a_rebuild_runs_beside_the_apps_open_reader_and_writer(database: str) -> None:
+    """The app keeps a reader and a writer connection open while it runs; neither holds a
+    transaction between statements, so the rebuild's own connection never waits on them."""
+    engine = db.current_engine()
+    await db.start(engine)
+    try:
+        supervisor = await actor_named("supervisor")
+        p = await a_purchase("supply", "draft")
+        await change_status(
+            Changes(), Kind.SUPPLY, p["id"], Status.PENDING, p["version"], "", supervisor
+        )
+        await Migration.raw("CREATE TABLE scratch (id INTEGER PRIMARY KEY NOT NULL, note TEXT)")
+        await Migration.raw("INSERT INTO scratch (id, note) VALUES (7, 'kept')")
+        assert await autoincrement(["scratch"]) == ["scratch"]
+        assert await rows("SELECT id, note FROM scratch") == [{"id": 7, "note": "kept"}]
+        await change_status(
+            Changes(), Kind.SUPPLY, p["id"], Status.CONFIRMED, p["version"] + 1, "", supervisor
+        )
+    finally:
+        await db.stop(engine)
+    assert is_autoincrement((await sqlite_schema())["scratch"])

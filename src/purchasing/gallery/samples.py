@@ -24,6 +24,7 @@ from purchasing.services.errors import ValidationFailed
 from purchasing.services.listing import Row, TablePage, TableQuery
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchase_validation import MAX_TOTAL, validate
+from purchasing.services.purchases import created_stamp
 from purchasing.services.status import StaleVersion
 from purchasing.tables import Farm, Partner, Purchase
 
@@ -97,6 +98,7 @@ def row(
         head_count=heads,
         price_per_head=total / heads if heads else Decimal(0),
         moves=tuple(offered_moves(kind, status, role)),
+        created=created_stamp(NOW - timedelta(days=number % 30)),
     )
 
 
@@ -144,14 +146,17 @@ def catalog(kind: Kind) -> Catalog:
 def form_context(
     kind: Kind, form: PurchaseForm, purchase_id: int | None = None, version: int = 0
 ) -> dict[str, object]:
-    """What `purchase_forms` gives the form template."""
-    return {
+    """What `purchase_forms` gives the form template (an edit form: its purchase's stamp too)."""
+    context: dict[str, object] = {
         "kind": kind,
         "form": form,
         "catalog": catalog(kind),
         "purchase_id": purchase_id,
         "version": version,
     }
+    if purchase_id is not None:
+        context["created"] = created_stamp(NOW)
+    return context
 
 
 def filled_form(kind: Kind, lines: int = 2) -> PurchaseForm:

@@ -17,7 +17,7 @@ from purchasing.i18n import N_
 from purchasing.live.events import ChangeAction, PurchaseChanged
 from purchasing.services.errors import NotFound
 from purchasing.services.listing import Row
-from purchasing.services.purchases import GOODS_TABLES, MAX_ID, find_purchase
+from purchasing.services.purchases import GOODS_TABLES, MAX_ID, created_stamp, find_purchase
 from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, LivestockLine, OutboxEvent, Purchase, StatusHistory
 
@@ -49,6 +49,11 @@ class Detail:
         return can(self.role, Action.AUDIT, self.kind)
 
     @property
+    def created(self) -> str:
+        """Its creation stamp, which its forms carry to name this purchase."""
+        return created_stamp(self.purchase["created_at"])
+
+    @property
     def row(self) -> Row:
         """The purchase as a table shows it, for the same status control."""
         p = self.purchase
@@ -66,6 +71,7 @@ class Detail:
             head_count=p["head_count"],
             price_per_head=Decimal(0),
             moves=self.moves,
+            created=self.created,
         )
 
 
@@ -117,8 +123,10 @@ class Deleted:
 
 
 async def deleted_purchase(kind: Kind, purchase_id: int, actor: Actor) -> Deleted | None:
-    """The deletion of a purchase the actor could see, while the outbox still holds its event;
-    None when there is no such purchase or the actor may not know of it."""
+    """The latest deletion of a purchase of that id the actor could see, while the outbox still
+    holds its event; None when there is none or the actor may not know of it. Asked when no
+    purchase the actor may see has the id, or when the one that has it now is not the one a
+    form was opened on."""
     require(actor.role, Action.READ, kind)
     if not 0 < purchase_id <= MAX_ID:
         return None
@@ -126,23 +134,25 @@ async def deleted_purchase(kind: Kind, purchase_id: int, actor: Actor) -> Delete
     clause = purchase_filter(actor, OutboxEvent)
     if clause is not None:
         where = where & clause
-    row = (
+    rows = (
         await OutboxEvent.select(OutboxEvent.payload)
         .where(where)
         .order_by(OutboxEvent.id, ascending=False)
-        .first()
     )
-    if row is None:
-        return None
+    for row in rows:
+        change = _change(row["payload"])
+        if change is not None and change.action is ChangeAction.DELETED:
+            return Deleted(
+                kind, purchase_id, change.invoice_number, change.changed_by.name, change.changed_at
+            )
+    return None
+
+
+def _change(payload: str) -> PurchaseChanged | None:
     try:
-        change = msgspec.json.decode(row["payload"], type=PurchaseChanged)
+        return msgspec.json.decode(payload, type=PurchaseChanged)
     except msgspec.ValidationError:
         return None
-    if change.action is not ChangeAction.DELETED:
-        return None
-    return Deleted(
-        kind, purchase_id, change.invoice_number, change.changed_by.name, change.changed_at
-    )
 
 
 async def _lines(kind: Kind, purchase_id: int) -> list[dict[str, Any]]:

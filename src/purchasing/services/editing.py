@@ -17,7 +17,12 @@ from purchasing.services.changes import Changes
 from purchasing.services.errors import Conflict, StaleEdit, ValidationFailed
 from purchasing.services.merge import Marked, merge
 from purchasing.services.purchase_form import HEADER_FIELDS, LINE_FIELDS, PurchaseForm
-from purchasing.services.purchases import GOODS_TABLES, find_purchase, update_purchase
+from purchasing.services.purchases import (
+    GOODS_TABLES,
+    created_stamp,
+    find_purchase,
+    update_purchase,
+)
 from purchasing.tables import AppUser, LivestockLine
 
 MAX_BASE = 64_000  # characters: a form's base is far smaller; anything longer is not ours
@@ -51,14 +56,15 @@ class Base(msgspec.Struct, frozen=True):
 
 @dataclass
 class Editing:
-    """A purchase as an edit form shows it: the form, its version and status, and who last
-    changed it when."""
+    """A purchase as an edit form shows it: the form, its version and status, who last changed
+    it when, and its creation stamp (which the form carries to name this purchase)."""
 
     form: PurchaseForm
     version: int
     status: Status
     changed_by: str
     changed_at: datetime
+    created: str
 
     @property
     def base(self) -> Base:
@@ -102,9 +108,10 @@ class Stale:
         return not is_editable(self.current.status)
 
 
-async def open_edit(kind: Kind, purchase_id: int, actor: Actor) -> Editing:
-    """The stored purchase as an edit form, with its version, status, and its last change."""
-    purchase = await find_purchase(kind, purchase_id, actor)
+async def open_edit(kind: Kind, purchase_id: int, actor: Actor, created: str = "") -> Editing:
+    """The stored purchase as an edit form, with its version, status, and its last change;
+    NotFound unless it is the purchase a form with `created` was opened on."""
+    purchase = await find_purchase(kind, purchase_id, actor, created=created)
     values = {
         "invoice_number": purchase["invoice_number"],
         "do_number": purchase["do_number"],
@@ -126,14 +133,16 @@ async def open_edit(kind: Kind, purchase_id: int, actor: Actor) -> Editing:
         status=Status(purchase["status"]),
         changed_by=who["full_name"] if who else "",
         changed_at=purchase["updated_at"],
+        created=created_stamp(purchase["created_at"]),
     )
 
 
 async def what_changed(
-    kind: Kind, purchase_id: int, actor: Actor, base: Base, version: int
+    kind: Kind, purchase_id: int, actor: Actor, base: Base, version: int, created: str = ""
 ) -> Stale | None:
-    """None while the purchase is still at `version`; else who changed what since `base`."""
-    current = await open_edit(kind, purchase_id, actor)
+    """None while the purchase is still at `version`; else who changed what since `base`.
+    NotFound when it is gone (or another purchase has its id: `created`)."""
+    current = await open_edit(kind, purchase_id, actor, created)
     if current.version == version:
         return None
     fields = [
@@ -151,18 +160,20 @@ async def save_edit(
     purchase_id: int,
     version: int,
     actor: Actor,
+    created: str = "",
 ) -> Saved | Unsaved:
     """Save the form; when someone saved the purchase after the form was opened, merge their
     save with the clerk's (three-way, against `base`) and save that, unless the merge needs
     the clerk (a conflict, or an error only the merged form has).
 
     Raises Conflict when the purchase can no longer be edited (or the form carries no base to
-    merge against), NotFound when it is gone, ValidationFailed for the clerk's own errors."""
+    merge against), NotFound when it is gone or another purchase has its id (the form was
+    opened on the one `created` names), ValidationFailed for the clerk's own errors."""
     merged_with: Editing | None = None
     taken: tuple[str, ...] = ()
     for _ in range(MERGE_ATTEMPTS):
         try:
-            saved = await update_purchase(changes, form, purchase_id, version, actor)
+            saved = await update_purchase(changes, form, purchase_id, version, actor, created)
         except StaleEdit:
             if base is None:
                 raise
@@ -172,7 +183,7 @@ async def save_edit(
             return Unsaved(form, merged_with)
         else:
             return Saved(saved, merged_with, taken)
-        current = await open_edit(form.kind, purchase_id, actor)
+        current = await open_edit(form.kind, purchase_id, actor, created)
         if not is_editable(current.status):
             raise Conflict(
                 N_(

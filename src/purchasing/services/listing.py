@@ -20,7 +20,7 @@ from purchasing.domain.permissions import Action, require
 from purchasing.domain.statuses import Kind, Status, offered_moves
 from purchasing.i18n import _
 from purchasing.services.errors import ValidationFailed
-from purchasing.services.purchases import MAX_ID
+from purchasing.services.purchases import MAX_ID, created_stamp
 from purchasing.services.scope import purchase_filter
 from purchasing.tables import FeedLine, Purchase
 
@@ -134,6 +134,7 @@ class Row:
     head_count: int
     price_per_head: Decimal
     moves: tuple[Status, ...]
+    created: str  # its creation stamp, which its status control carries to name this purchase
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,7 @@ def _select(where: Any) -> Any:
         Purchase.grand_total,
         Purchase.subtotal,
         Purchase.head_count,
+        Purchase.created_at,
         Purchase.supplier.name.as_alias("supplier_name"),
         Purchase.farm.name.as_alias("farm_name"),
         Purchase.coop.name.as_alias("coop_name"),
@@ -302,6 +304,7 @@ def _row(kind: Kind, actor: Actor, number: int, r: dict[str, Any], feed_coops: s
         head_count=heads,
         price_per_head=Decimal(r["subtotal"]) / heads if heads else Decimal(0),
         moves=tuple(offered_moves(kind, status, actor.role)),
+        created=created_stamp(r["created_at"]),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -92,15 +92,24 @@ async def create_purchase(
 
 
 async def update_purchase(
-    changes: Changes, form: PurchaseForm, purchase_id: int, expected_version: int, actor: Actor
+    changes: Changes,
+    form: PurchaseForm,
+    purchase_id: int,
+    expected_version: int,
+    actor: Actor,
+    created: str = "",
 ) -> int:
     """Replace an open purchase's fields and lines unless someone changed it meanwhile, and tell
-    the open tables (an event with the status unchanged). Returns the new version."""
+    the open tables (an event with the status unchanged). Returns the new version.
+
+    `created`: the purchase's stamp as the form was opened on it (`opened_on`)."""
     require(actor.role, Action.UPDATE, form.kind)
     clean = await _validated(form, actor)
     stale = StaleEdit(N_("Someone changed this purchase while you were editing it."))
     async with _invoice_kept_unique(clean), changes.changing() as change:
-        current = await find_purchase(form.kind, purchase_id, actor, for_update=True)
+        current = await find_purchase(
+            form.kind, purchase_id, actor, for_update=True, created=created
+        )
         status = Status(current["status"])
         if current["version"] != expected_version:
             raise stale
@@ -141,10 +150,26 @@ async def update_purchase(
     return version
 
 
+def created_stamp(created_at: datetime) -> str:
+    """A purchase's creation time as its forms carry it: UTC to the microsecond, spelt the same
+    whichever database it was read from."""
+    return created_at.astimezone(UTC).isoformat()
+
+
+def opened_on(row: Mapping[str, Any], created: str) -> bool:
+    """Whether `row` is the purchase a form was opened on. A form names its purchase by id and
+    by creation stamp, since an id alone can come back on another purchase: a restored backup
+    rewinds ids, and SQLite reused a deleted purchase's before its keys were AUTOINCREMENT.
+    A form without the stamp (a page opened before forms carried it) is taken at its word."""
+    return not created or created_stamp(row["created_at"]) == created
+
+
 async def find_purchase(
-    kind: Kind, purchase_id: int, actor: Actor, *, for_update: bool = False
+    kind: Kind, purchase_id: int, actor: Actor, *, for_update: bool = False, created: str = ""
 ) -> dict[str, Any]:
-    """The purchase's row if it exists, is of `kind` and the actor may see it.
+    """The purchase's row if it exists, is of `kind`, the actor may see it and it is the
+    purchase a form with `created` was opened on (`opened_on`); else NotFound, as for a
+    purchase deleted since.
 
     `for_update` locks the row until the transaction ends, so concurrent writers queue on
     PostgreSQL; SQLite's write transactions already run one at a time."""
@@ -159,19 +184,24 @@ async def find_purchase(
     if for_update and not isinstance(current_engine(), SQLiteEngine):
         query = query.lock_rows()
     row = await query.first()
-    if row is None:
+    if row is None or not opened_on(row, created):
         raise NotFound(N_("No %(kind)s purchase %(id)s."), kind=kind, id=purchase_id)
     return dict(row)
 
 
 async def delete_purchase(
-    changes: Changes, kind: Kind, purchase_id: int, expected_version: int, actor: Actor
+    changes: Changes,
+    kind: Kind,
+    purchase_id: int,
+    expected_version: int,
+    actor: Actor,
+    created: str = "",
 ) -> str:
     """Delete a draft nobody changed meanwhile (ordered purchases are cancelled, not deleted) and
-    tell the open tables; returns its invoice number."""
+    tell the open tables; returns its invoice number. `created`: as for `update_purchase`."""
     require(actor.role, Action.DELETE, kind)
     async with changes.changing() as change:
-        row = await find_purchase(kind, purchase_id, actor, for_update=True)
+        row = await find_purchase(kind, purchase_id, actor, for_update=True, created=created)
         status = Status(row["status"])
         if row["version"] != expected_version:
             raise Conflict(N_("Someone changed this purchase meanwhile; check it before deleting."))
@@ -261,7 +291,8 @@ async def _insert_lines(
     clean: CleanPurchase, purchase_id: int, keep_ids: set[int] | frozenset[int] = frozenset()
 ) -> None:
     """Insert the lines; a line that replaces one of `keep_ids` (this purchase's, just deleted)
-    keeps its id, so that an edit form opened before still knows it (services/merge.py)."""
+    keeps its id, so that an edit form opened before still knows it (services/merge.py). Any
+    other id a form sends is taken as a new line (`_keeping_ids`)."""
     if clean.kind is Kind.LIVESTOCK:
         rows = [
             _livestock_row(purchase_id, n, line) for n, line in enumerate(clean.livestock_lines)
@@ -294,9 +325,14 @@ def _keeping_ids(
     lines: Sequence[CleanGoodsLine | CleanLivestockLine],
     keep_ids: set[int] | frozenset[int],
 ) -> list[Any]:
+    """Each of `keep_ids` goes to the first line that names it. A second line naming the same
+    id, or a line naming an id that is not this purchase's (another purchase's line), is a new
+    line with an id of its own: a form only sends such ids when tampered with or gone wrong."""
+    unclaimed = set(keep_ids)
     for row, line in zip(rows, lines, strict=True):
-        if line.line_id in keep_ids:
+        if line.line_id is not None and line.line_id in unclaimed:
             row.id = line.line_id
+            unclaimed.remove(line.line_id)
     return rows
 
 

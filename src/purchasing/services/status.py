@@ -17,7 +17,7 @@ from purchasing.live.events import ChangeAction
 from purchasing.services.changes import Change, Changes
 from purchasing.services.errors import Conflict, NotFound
 from purchasing.services.purchase_events import purchase_event
-from purchasing.services.purchases import MAX_ID
+from purchasing.services.purchases import MAX_ID, opened_on
 from purchasing.services.scope import direct_scope
 
 log = logging.getLogger("purchasing.status")
@@ -113,16 +113,18 @@ async def change_status(
     user_agent: str = "",
     *,
     echo: str = "",
+    created: str = "",
 ) -> StatusChange:
     """Move a purchase to `new_status` if the rules allow it and nobody changed it since
     `expected_version`; bump its version and write the history row and the event, all in one
     transaction. A retry of a change that landed less than 2 s ago changes and emits nothing.
+    A control opened on another purchase of that id (`created`, see `opened_on`) finds none.
     Every attempt logs one line and counts in `purchasing_status_changes_total` with its
     outcome: ok, duplicate, rule_error, conflict, forbidden, not_found or error."""
     attempt = Attempt(kind, purchase_id, new_status, actor)
     try:
         change = await _change(
-            changes, attempt, expected_version, notes.strip(), client_ip, user_agent, echo
+            changes, attempt, expected_version, notes.strip(), client_ip, user_agent, echo, created
         )
     except Exception as error:
         outcome = next((o for refusal, o in REFUSALS if isinstance(error, refusal)), "error")
@@ -140,6 +142,7 @@ async def _change(
     client_ip: str,
     user_agent: str,
     echo: str,
+    created: str,
 ) -> StatusChange:
     """The change itself, one direct transaction (`db_direct`); it tells `attempt` what it
     finds on the way."""
@@ -149,7 +152,7 @@ async def _change(
             N_("No %(kind)s purchase %(id)s."), kind=attempt.kind, id=attempt.purchase_id
         )
     check_note(notes)  # before any query: a note of any size is refused at once
-    move = Move(attempt, expected_version, notes, client_ip[:64], user_agent[:255], echo)
+    move = Move(attempt, expected_version, notes, client_ip[:64], user_agent[:255], echo, created)
     change = await changes.run(move.script)
     if change.duplicate:
         changes.suppressed += 1
@@ -167,6 +170,7 @@ class Move:
     client_ip: str
     user_agent: str
     echo: str
+    created: str = ""  # the purchase's stamp as the control was opened on it
 
     def script(self, change: Change) -> Script[StatusChange]:
         attempt = self.attempt
@@ -178,7 +182,7 @@ class Move:
         )
         scope, scope_params = direct_scope(actor)
         found = yield FIND_PURCHASE[scope], {"id": purchase_id, "kind": kind.value, **scope_params}
-        if not found:
+        if not found or not opened_on(found[0], self.created):
             raise NotFound(N_("No %(kind)s purchase %(id)s."), kind=kind, id=purchase_id)
         row = found[0]
         current = attempt.from_status = Status(row["status"])

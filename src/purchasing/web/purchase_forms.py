@@ -25,7 +25,7 @@ from purchasing.services.errors import Conflict, NotFound, StaleEdit, Validation
 from purchasing.services.purchase_form import PurchaseForm
 from purchasing.services.purchases import create_purchase
 from purchasing.web.guards import CREATE, UPDATE
-from purchasing.web.purchases import provide_kind
+from purchasing.web.purchases import created_field, provide_kind
 from purchasing.web.responses import VARY_HTMX, changes, client_details, echo_mark, live_page
 
 NOT_SAVED = N_("Nothing was saved; what you typed is still below, to copy.")
@@ -72,7 +72,15 @@ class PurchaseFormController(Controller):
                 "A purchase that is %(status)s can no longer be edited.",
                 status=editing.status.label,
             )
-        return await _render(request, form, purchase_id, editing.version, editing.base, page=page)
+        return await _render(
+            request,
+            form,
+            purchase_id,
+            editing.version,
+            editing.base,
+            page=page,
+            created=editing.created,
+        )
 
     @post("/{purchase_id:int}/edit", name="purchase_update", guards=[UPDATE])
     async def update(
@@ -85,13 +93,18 @@ class PurchaseFormController(Controller):
         data = await request.form()
         version = parse_int(str(data.get("version", ""))) or 0
         base = Base.decode(str(data.get("base", "")))
+        created = created_field(data)
         if action != "save":
-            return await _render(request, form, purchase_id, version, base)
+            return await _render(request, form, purchase_id, version, base, created=created)
         actor: Actor = request.user
         try:
-            result = await save_edit(changes(request), form, base, purchase_id, version, actor)
+            result = await save_edit(
+                changes(request), form, base, purchase_id, version, actor, created
+            )
         except ValidationFailed:
-            return await _render(request, form, purchase_id, version, base, status_code=422)
+            return await _render(
+                request, form, purchase_id, version, base, status_code=422, created=created
+            )
         except NotFound:
             gone = await deleted_purchase(purchase_kind, purchase_id, actor)
             if gone is None:
@@ -102,14 +115,20 @@ class PurchaseFormController(Controller):
                 when=format_datetime(gone.deleted_at),
             )
             form.errors["form"] = f"{deleted} {_(NOT_SAVED)}"
-            return await _render(request, form, purchase_id, version, base, status_code=409)
+            return await _render(
+                request, form, purchase_id, version, base, status_code=409, created=created
+            )
         except StaleEdit as stale:  # a form without a base to merge against
             reload = _("Reload the page to see the current purchase.")
             form.errors["form"] = f"{stale} {reload}"
-            return await _render(request, form, purchase_id, version, base, status_code=409)
+            return await _render(
+                request, form, purchase_id, version, base, status_code=409, created=created
+            )
         except Conflict as closed:
             form.errors["form"] = f"{closed} {_(NOT_SAVED)}"
-            return await _render(request, form, purchase_id, version, base, status_code=409)
+            return await _render(
+                request, form, purchase_id, version, base, status_code=409, created=created
+            )
         if isinstance(result, Unsaved):
             return await _render_unsaved(request, result, purchase_id)
         message = _("Changes saved.")
@@ -127,6 +146,7 @@ class PurchaseFormController(Controller):
         data = await request.form()
         base = Base.decode(str(data.get("base", "")))
         version = parse_int(str(data.get("version", "")))
+        created = created_field(data)
         if base is None or version is None:
             raise ValidationException(
                 _("This form carries no version to compare; reload the page.")
@@ -134,7 +154,7 @@ class PurchaseFormController(Controller):
         context: dict[str, Any] = {"stale": None, "gone": None}
         try:
             context["stale"] = await what_changed(
-                purchase_kind, purchase_id, request.user, base, version
+                purchase_kind, purchase_id, request.user, base, version, created
             )
         except NotFound:
             context["gone"] = await deleted_purchase(purchase_kind, purchase_id, request.user)
@@ -167,9 +187,11 @@ async def _render(
     base: Base | None = None,
     status_code: int = 200,
     page: Template | None = None,
+    created: str = "",
 ) -> Template:
     """Only the form when htmx asked for it, else the whole page (live: `page`, or one built
-    now). An edit form carries its version and the base a later save merges against."""
+    now). An edit form carries its version, the base a later save merges against, and the
+    creation stamp of the purchase it was opened on."""
     context = {
         "kind": form.kind,
         "form": form,
@@ -177,6 +199,7 @@ async def _render(
         "purchase_id": purchase_id,
         "version": version,
         "base": base.encode() if base is not None else "",
+        "created": created,
     }
     if request.htmx:
         return Template(
@@ -208,7 +231,13 @@ async def _render_unsaved(request: HTMXRequest, unsaved: Unsaved, purchase_id: i
         )
     code = 409 if unsaved.conflicts else 422
     return await _render(
-        request, form, purchase_id, unsaved.version, unsaved.base, status_code=code
+        request,
+        form,
+        purchase_id,
+        unsaved.version,
+        unsaved.base,
+        status_code=code,
+        created=unsaved.current.created,
     )
 
 

@@ -144,6 +144,7 @@ class PurchaseController(Controller):
                 purchase_id,
                 _version(version),
                 request.user,
+                created_field(form),
             )
         except Conflict as conflict:
             flash(request, str(conflict), category="error")
@@ -218,6 +219,7 @@ async def _apply_move(
             ip,
             agent,
             echo=echo_mark(request),
+            created=created_field(form),
         )
     except RuleError as error:
         return str(error), "error", 422, {}
@@ -248,6 +250,12 @@ def _referer_path(request: Request[Any, Any, Any]) -> str:
     if referer.netloc and referer.netloc != request.url.netloc:
         return ""
     return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def created_field(form: Any) -> str:
+    """The creation stamp of the purchase a form was opened on; "" from a page made before
+    forms carried it."""
+    return str(form.get("created", "")).strip()
 
 
 def _version(text: str) -> int:
