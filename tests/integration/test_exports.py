@@ -1,6 +1,7 @@
 """Exports of a table view: every page of it, within the viewer's scope, as CSV or a workbook;
-hostile parameters are refused with a 400; a flood of exports is turned away with a 503; and
-each export's file is closed when its response ends, however it ends."""
+hostile parameters are refused with a 400; one export at a time per person (a 429), a flood
+turned away with a 503; and each export's file is closed when its response ends, however it
+ends."""
 
 from __future__ import annotations
 
@@ -164,18 +165,47 @@ class Gate:
         monkeypatch.setattr(exports, "every_row", gated)
 
 
-async def test_exports_past_the_limit_are_turned_away_until_one_ends(
-    live: LiveApp, admin: Clerk
+async def answered_first(asked: list[asyncio.Task[Any]]) -> None:
+    await asyncio.wait(asked, timeout=WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+
+
+async def test_a_persons_second_export_at_once_is_refused_while_anothers_goes_ahead(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slots = live.app.state.exports
-    slots.busy = slots.limit  # as if that many were being written
-    try:
-        response = await admin.get("/purchases/supply/export.csv")
-        assert response.status_code == 503
-        assert response.headers["retry-after"] == "5"
-    finally:
-        slots.busy = 0
-    assert (await admin.get("/purchases/supply/export.csv")).status_code == 200
+    """One person asks twice at once: one is written, the other refused at once in the page's
+    language; someone else's goes ahead."""
+    gate = Gate(monkeypatch)
+    manager = await signed_in(live, "manager")
+    indonesian = {"Accept-Language": "id"}
+    asked = [
+        asyncio.create_task(admin.get(EXPORT, headers=indonesian)),
+        asyncio.create_task(admin.get(EXPORT, headers=indonesian)),
+        asyncio.create_task(manager.get(EXPORT)),
+    ]
+    await answered_first(asked)  # the refusal comes at once; the others wait at the gate
+    gate.opened.set()
+    first, second, theirs = await asyncio.gather(*asked)
+    assert sorted([first.status_code, second.status_code]) == [200, 429]
+    refused = first if first.status_code == 429 else second
+    assert refused.headers["retry-after"] == "5"
+    assert "Ekspor Anda sebelumnya masih dibuat atau diunduh" in refused.text
+    assert theirs.status_code == 200
+    assert (await admin.get(EXPORT)).status_code == 200  # once the first is done, another
+
+
+async def test_exports_past_the_limit_are_turned_away_until_one_ends(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch)
+    others = [await signed_in(live, name) for name in ("manager", "supervisor")]
+    asked = [asyncio.create_task(clerk.get(EXPORT)) for clerk in others]
+    await eventually(lambda: gate.waiting == 2)
+    turned_away = await admin.get(EXPORT)
+    assert turned_away.status_code == 503
+    assert turned_away.headers["retry-after"] == "5"
+    gate.opened.set()
+    assert [answer.status_code for answer in await asyncio.gather(*asked)] == [200, 200]
+    assert (await admin.get(EXPORT)).status_code == 200
 
 
 def export_files_open() -> list[str]:
