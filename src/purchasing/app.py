@@ -209,7 +209,7 @@ def _hub(settings: Settings) -> Hub:
         prune_every_s=settings.prune_every_s,
         catch_up_s=settings.catch_up_s,
         heartbeat_s=settings.heartbeat_s,
-        broker=broker_from_url(settings.broker_url),
+        broker=broker_from_url(settings.broker_url, settings.namespace),
         streams_per_session=settings.streams_per_session,
         streams_per_user=settings.streams_per_user,
         refused_retry_s=settings.streams_retry_after_s,

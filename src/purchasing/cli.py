@@ -35,7 +35,7 @@ def _run(settings: Settings, work: Callable[[Changes], Awaitable[T]], announce: 
     async def wrapped() -> T:
         engine = db.use_database(settings.database_url)
         await db.start(engine)
-        broker = broker_from_url(settings.broker_url) if announce else Broker()
+        broker = broker_from_url(settings.broker_url, settings.namespace) if announce else Broker()
         await broker.start(lambda _: None)  # this process only tells; it reads nothing
         changes = Changes()
         changes.on_commit(lambda event_id, _: broker.announce(event_id))

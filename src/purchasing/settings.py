@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from purchasing.i18n import LANGUAGES
 
@@ -21,6 +23,8 @@ MAX_CATCH_UP_S = 2.0
 MAX_AGE_HOURS = 24 * 365
 BROKER_SCHEMES = {"memory", "redis", "rediss", "postgres", "postgresql"}
 MIN_TOKEN_LENGTH = 16
+# A deployment's name on the broker: short, and plain enough for any channel name.
+NAMESPACE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
 # argon2-cffi's parameter sets (services/passwords.py maps them); CHEAPEST is for tests only.
@@ -43,6 +47,7 @@ class Settings:
     database_url: str = field(repr=False)
     secret_key: str = field(repr=False)
     broker_url: str = field(default="memory://", repr=False)
+    broker_namespace: str = ""  # empty: derived from the database (`namespace`)
     store_url: str = field(default="", repr=False)
     workers: int = 1
     db_pool_size: int = 10
@@ -98,6 +103,11 @@ class Settings:
             raise SettingsError(
                 "BROKER_URL must be memory://, redis://host:port/db or postgres://..., not "
                 f"{urlsplit(self.broker_url).scheme or 'a URL without a scheme'!r}"
+            )
+        if self.broker_namespace and not NAMESPACE.fullmatch(self.broker_namespace):
+            raise SettingsError(
+                "BROKER_NAMESPACE must be 1 to 32 letters, digits, '_' or '-' (it names this "
+                f"deployment's channel on the broker), not {self.broker_namespace!r}"
             )
         if self.store_url and urlsplit(self.store_url).scheme not in {"redis", "rediss"}:
             raise SettingsError("STORE_URL must be empty (files under VAR_DIR) or redis://...")
@@ -165,6 +175,11 @@ class Settings:
                 f"not {self.log_format!r}"
             )
 
+    @property
+    def namespace(self) -> str:
+        """This deployment's name on the broker: BROKER_NAMESPACE, else the database's."""
+        return self.broker_namespace or namespace_of(self.database_url)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from the environment; unset values get development defaults."""
@@ -174,6 +189,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'purchasing.sqlite3'}",
             secret_key=env.get("SECRET_KEY") or _kept_secret(var_dir / "secret_key"),
             broker_url=env.get("BROKER_URL") or "memory://",
+            broker_namespace=env.get("BROKER_NAMESPACE", "").strip(),
             store_url=env.get("STORE_URL", ""),
             workers=_number(env, "WORKERS", "1", int),
             db_pool_size=_number(env, "DB_POOL_SIZE", "10", int),
@@ -211,6 +227,32 @@ class Settings:
             static_dir=Path(env.get("STATIC_DIR") or PROJECT_ROOT / "static").resolve(),
             default_language=(env.get("DEFAULT_LANGUAGE") or "en").strip().lower(),
         )
+
+
+def namespace_of(database_url: str) -> str:
+    """The namespace every process of one deployment derives alike, however it spells the server:
+    on PostgreSQL the database's name (not the host, which processes may reach by different
+    names); on SQLite the database file, its path resolved. A name that is not a namespace as it
+    stands becomes its plain letters and a hash of it."""
+    if urlsplit(database_url).scheme == "sqlite":
+        path = Path(database_url.removeprefix("sqlite:///")).resolve()
+        return _fitted(path.stem, str(path))
+    name = _postgres_database(database_url)
+    return _fitted(name, name)
+
+
+def _postgres_database(url: str) -> str:
+    parts = urlsplit(url)
+    named = unquote(parts.path.lstrip("/")) or parse_qs(parts.query).get("dbname", [""])[0]
+    # libpq's default database is the user's name.
+    return named or unquote(parts.username or "") or "postgres"
+
+
+def _fitted(readable: str, whole: str) -> str:
+    if NAMESPACE.fullmatch(whole):
+        return whole
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:10]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '', readable)[:20]}-{digest}"
 
 
 def _number(env: Mapping[str, str], name: str, default: str, kind: type[float] | type[int]) -> Any:

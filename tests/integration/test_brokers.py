@@ -1,5 +1,6 @@
 """The brokers that wake other processes: Redis pub/sub and PostgreSQL LISTEN/NOTIFY, including
-their outages. A broker only says "events up to N are committed"; the outbox stays the truth."""
+their outages. A broker only says "events up to N are committed"; the outbox stays the truth. Each
+deployment speaks on its own channel, named by its namespace."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from tests.helpers.brokers import Heard
 from tests.helpers.servers import POSTGRES_URL, private_redis, throwaway_database
 from tests.helpers.sse import eventually
 
+NAMESPACE = "tests"
+
 
 @asynccontextmanager
-async def running(url: str) -> AsyncIterator[tuple[Broker, Heard]]:
-    broker, heard = broker_from_url(url), Heard()
+async def running(url: str, namespace: str = NAMESPACE) -> AsyncIterator[tuple[Broker, Heard]]:
+    broker, heard = broker_from_url(url, namespace), Heard()
     await broker.start(heard)
     try:
         await eventually(lambda: broker.connected)
@@ -60,13 +63,48 @@ async def test_a_burst_of_commits_ends_with_the_newest_id(broker_url: str) -> No
         assert a.stats.announced < 200
 
 
+async def test_deployments_in_other_namespaces_never_hear_each_other(broker_url: str) -> None:
+    async with (
+        running(broker_url, "north") as (north, heard_north),
+        running(broker_url, "north") as (_, heard_north_too),
+        running(broker_url, "south") as (south, heard_south),
+    ):
+        north.announce(41)
+        await eventually(lambda: heard_north_too.newest() == 41)
+        await eventually(lambda: heard_north.newest() == 41)
+        # Sent after 41 reached the server: the south would have heard 41 before its own 42.
+        south.announce(42)
+        await eventually(lambda: heard_south.newest() == 42)
+        assert 41 not in heard_south.ids
+        assert 42 not in heard_north.ids + heard_north_too.ids
+
+
+async def test_redis_databases_do_not_part_deployments_their_namespaces_do(
+    tmp_path: Path,
+) -> None:
+    """Redis pub/sub ignores the database a URL names: processes of one deployment on /3 and /9
+    hear each other, and another deployment on /3 hears neither."""
+    with private_redis(tmp_path) as server:
+        on = server.url.rsplit("/", 1)[0]
+        async with (
+            running(f"{on}/3", "north") as (north, _),
+            running(f"{on}/9", "north") as (_, heard_north_on_9),
+            running(f"{on}/3", "south") as (south, heard_south),
+        ):
+            north.announce(41)
+            await eventually(lambda: heard_north_on_9.newest() == 41)
+            south.announce(42)
+            await eventually(lambda: heard_south.newest() == 42)
+            assert 41 not in heard_south.ids
+
+
 async def test_stopping_in_the_middle_of_announcing_ends_within_its_bound(
     broker_url: str,
 ) -> None:
     """A process that commits and stops at once (`purchasing simulate`) stops, whatever its
     announcer was doing: stop cuts its tasks and gives each closing CONNECT_TIMEOUT_S."""
     for attempt in range(20):
-        broker = broker_from_url(broker_url)
+        broker = broker_from_url(broker_url, NAMESPACE)
         await broker.start(Heard())
         for event_id in range(1, attempt + 2):
             broker.announce(event_id)
@@ -78,10 +116,10 @@ async def test_stopping_in_the_middle_of_announcing_ends_within_its_bound(
 
 def test_unknown_broker_urls_are_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match="memory://, redis:// or postgres://"):
-        broker_from_url("kafka://127.0.0.1:9092")
-    assert isinstance(broker_from_url("redis://127.0.0.1:6379/0"), RedisBroker)
-    assert isinstance(broker_from_url("postgres://u@h/db"), PostgresBroker)
-    assert not broker_from_url("memory://").crosses_processes
+        broker_from_url("kafka://127.0.0.1:9092", NAMESPACE)
+    assert isinstance(broker_from_url("redis://127.0.0.1:6379/0", NAMESPACE), RedisBroker)
+    assert isinstance(broker_from_url("postgres://u@h/db", NAMESPACE), PostgresBroker)
+    assert not broker_from_url("memory://", NAMESPACE).crosses_processes
 
 
 def outage_logged(caplog: pytest.LogCaptureFixture, words: str) -> Callable[[], bool]:

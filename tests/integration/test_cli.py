@@ -14,6 +14,7 @@ from purchasing.cli import main
 from purchasing.live import outbox
 from purchasing.live.brokers import broker_from_url
 from purchasing.services.demo_data import MAIN
+from purchasing.settings import Settings
 from purchasing.tables import AppUser, Company, OutboxEvent, Purchase, UserFarm
 from tests.helpers.brokers import Heard
 from tests.helpers.servers import PURCHASING, shared_redis
@@ -173,8 +174,10 @@ def test_simulate_needs_a_real_user(env: dict[str, str]) -> None:
 async def test_simulate_tells_running_servers_of_its_events_through_the_broker(
     env: dict[str, str],
 ) -> None:
-    """A server hears of each change at once (not on its catch-up timer)."""
-    listener, heard = broker_from_url(shared_redis()), Heard()
+    """A server hears of each change at once (not on its catch-up timer), on the channel of the
+    deployment the command derives from the same database."""
+    namespace = Settings.from_env(env).namespace
+    listener, heard = broker_from_url(shared_redis(), namespace), Heard()
     await listener.start(heard)
     try:
         await eventually(lambda: listener.connected)

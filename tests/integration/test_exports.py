@@ -1,21 +1,35 @@
 """Exports of a table view: every page of it, within the viewer's scope, as CSV or a workbook;
-hostile parameters are refused with a 400; a flood of exports is turned away with a 503."""
+hostile parameters are refused with a 400; one export at a time per person (a 429), a flood
+turned away with a 503; and each export's file is closed when its response ends, however it
+ends."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import openpyxl
 import pytest
+from litestar.response import Stream
 
 from purchasing.tables import Farm, Partner, Purchase
+from purchasing.web import exports
 from tests.helpers.app import Clerk, LiveApp, signed_in
 from tests.helpers.demo import a_purchase, main_company, other_company, purchases_where
 from tests.helpers.hostile import HOSTILE, QUERY_PARAMS, record
+from tests.helpers.sse import WAIT_S, eventually
+
+EXPORT = "/purchases/supply/export.csv"
 
 
 def csv_rows(body: bytes) -> list[dict[str, str]]:
@@ -134,18 +148,163 @@ async def test_a_spreadsheet_formula_in_a_name_stays_text(admin: Clerk) -> None:
     assert sheet_rows(workbook.content)[1][3] == formula  # a string cell, not a formula
 
 
-async def test_exports_past_the_limit_are_turned_away_until_one_ends(
-    live: LiveApp, admin: Clerk
+class Gate:
+    """Holds every export's writing until opened: what happens while exports are written."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.waiting = 0
+        self.opened = asyncio.Event()
+        rows = exports.every_row
+
+        async def gated(*args: Any) -> AsyncIterator[Any]:
+            self.waiting += 1
+            await self.opened.wait()
+            async for batch in rows(*args):
+                yield batch
+
+        monkeypatch.setattr(exports, "every_row", gated)
+
+
+async def answered_first(asked: list[asyncio.Task[Any]]) -> None:
+    await asyncio.wait(asked, timeout=WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+
+
+async def test_a_persons_second_export_at_once_is_refused_while_anothers_goes_ahead(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slots = live.app.state.exports
-    slots.busy = slots.limit  # as if that many were being written
-    try:
-        response = await admin.get("/purchases/supply/export.csv")
-        assert response.status_code == 503
-        assert response.headers["retry-after"] == "5"
-    finally:
-        slots.busy = 0
-    assert (await admin.get("/purchases/supply/export.csv")).status_code == 200
+    """One person asks twice at once: one is written, the other refused at once in the page's
+    language; someone else's goes ahead."""
+    gate = Gate(monkeypatch)
+    manager = await signed_in(live, "manager")
+    indonesian = {"Accept-Language": "id"}
+    asked = [
+        asyncio.create_task(admin.get(EXPORT, headers=indonesian)),
+        asyncio.create_task(admin.get(EXPORT, headers=indonesian)),
+        asyncio.create_task(manager.get(EXPORT)),
+    ]
+    await answered_first(asked)  # the refusal comes at once; the others wait at the gate
+    gate.opened.set()
+    first, second, theirs = await asyncio.gather(*asked)
+    assert sorted([first.status_code, second.status_code]) == [200, 429]
+    refused = first if first.status_code == 429 else second
+    assert refused.headers["retry-after"] == "5"
+    assert "Ekspor Anda sebelumnya masih dibuat atau diunduh" in refused.text
+    assert theirs.status_code == 200
+    assert (await admin.get(EXPORT)).status_code == 200  # once the first is done, another
+
+
+async def test_exports_past_the_limit_are_turned_away_until_one_ends(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch)
+    others = [await signed_in(live, name) for name in ("manager", "supervisor")]
+    asked = [asyncio.create_task(clerk.get(EXPORT)) for clerk in others]
+    await eventually(lambda: gate.waiting == 2)
+    turned_away = await admin.get(EXPORT)
+    assert turned_away.status_code == 503
+    assert turned_away.headers["retry-after"] == "5"
+    gate.opened.set()
+    assert [answer.status_code for answer in await asyncio.gather(*asked)] == [200, 200]
+    assert (await admin.get(EXPORT)).status_code == 200
+
+
+def export_files_open() -> list[str]:
+    """The exported files this process holds open: each one's temporary file, already removed."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # gone since listed
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if "/export-" in target and target.endswith("(deleted)"):
+                found.append(target)
+    return found
+
+
+def handling_nothing(live: LiveApp) -> bool:
+    """The server has no request in hand: every response has ended."""
+    return not live.server.server_state.tasks
+
+
+async def more_purchases(count: int) -> None:
+    """`count` more supply purchases, so that an export is far larger than the buffers of a
+    connection."""
+    row = await a_purchase("supply", "draft")
+    row.pop("id")
+    copies = [Purchase(**{**row, "invoice_number": f"BULK-{n:05}"}) for n in range(count)]
+    for start in range(0, count, 500):  # asyncpg takes at most 32,767 values in one statement
+        await Purchase.insert(*copies[start : start + 500])
+
+
+@asynccontextmanager
+async def slow_reader(live: LiveApp, clerk: Clerk) -> AsyncIterator[httpx.AsyncClient]:
+    """`clerk` on a connection whose buffers hold a few KB each way, so the server is still
+    sending a large export when the client goes."""
+    # Connections the server accepts from now on inherit its listening socket's buffer size.
+    live.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    small = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)]
+    async with httpx.AsyncClient(
+        base_url=live.url,
+        transport=httpx.AsyncHTTPTransport(socket_options=small),
+        cookies=clerk.client.cookies,
+        timeout=WAIT_S,
+    ) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "read_a_little", [False, True], ids=["reading_nothing", "reading_a_little"]
+)
+async def test_an_exports_file_is_closed_when_its_client_goes_in_the_middle(
+    live: LiveApp, admin: Clerk, read_a_little: bool
+) -> None:
+    await more_purchases(3000)
+    before = export_files_open()
+    async with slow_reader(live, admin) as client, client.stream("GET", EXPORT) as response:
+        assert response.status_code == 200
+        if read_a_little:
+            assert await anext(response.aiter_raw())
+        assert len(export_files_open()) == len(before) + 1  # still being sent
+    await eventually(lambda: handling_nothing(live))
+    assert export_files_open() == before
+    assert (await admin.get(EXPORT)).status_code == 200  # its person may export again
+
+
+async def test_an_exports_file_is_closed_when_its_client_goes_while_it_is_written(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch)
+    before = export_files_open()
+    connections = live.server.server_state.connections
+    connected = len(connections)
+    async with live.client() as client:
+        client.cookies = admin.client.cookies
+        asking = asyncio.create_task(client.get(EXPORT))
+        await eventually(lambda: gate.waiting == 1)
+        asking.cancel()
+    await eventually(lambda: len(connections) <= connected)  # the server saw it go
+    gate.opened.set()  # written, and answered to nobody
+    await eventually(lambda: handling_nothing(live))
+    assert export_files_open() == before
+    assert (await admin.get(EXPORT)).status_code == 200
+
+
+class Unsendable(Stream):
+    """A response that cannot be made: an error once the handler has returned."""
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the response could not be made")
+
+
+async def test_an_exports_file_is_closed_when_its_response_is_never_sent(
+    live: LiveApp, admin: Clerk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its file is open, and nothing will read it."""
+    monkeypatch.setattr(exports, "Stream", Unsendable)
+    before = export_files_open()
+    assert (await admin.get(EXPORT)).status_code == 500
+    await eventually(lambda: handling_nothing(live))
+    assert export_files_open() == before
+    monkeypatch.undo()
+    assert (await admin.get(EXPORT)).status_code == 200
 
 
 async def test_signed_out_an_export_is_the_login_page(anonymous: Clerk) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from purchasing import db
-from purchasing.settings import Settings, SettingsError
+from purchasing.settings import NAMESPACE, Settings, SettingsError, namespace_of
 
 BASE = {"DATABASE_URL": "sqlite:///x.sqlite3", "SECRET_KEY": "k", "VAR_DIR": "var"}
 
@@ -47,6 +48,9 @@ def test_defaults_are_one_process_with_the_in_process_broker() -> None:
         ({"STATIC_DIR": "/nowhere"}, "STATIC_DIR must be a folder"),
         ({"LOGIN_FAILURES_PER_IP": "0"}, "LOGIN_FAILURES_PER_ACCOUNT and LOGIN_FAILURES_PER_IP"),
         ({"LOGIN_LOCKOUT_MINUTES": "0"}, "LOGIN_LOCKOUT_MINUTES must be at least 1"),
+        ({"BROKER_NAMESPACE": "two words"}, "BROKER_NAMESPACE must be 1 to 32 letters, dig"),
+        ({"BROKER_NAMESPACE": "farm:north"}, "BROKER_NAMESPACE must be .* not 'farm:north'"),
+        ({"BROKER_NAMESPACE": "n" * 33}, "BROKER_NAMESPACE must be 1 to 32 letters"),
         (
             {"LOGIN_FAILURES_PER_ACCOUNT_GLOBAL": "4"},
             "LOGIN_FAILURES_PER_ACCOUNT_GLOBAL must be at least LOGIN_FAILURES_PER_ACCOUNT",
@@ -58,6 +62,49 @@ def test_unusable_settings_are_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         settings(**env)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "postgres://app@db.internal:5432/purchasing",
+        "postgresql://app:secret@10.0.0.3/purchasing?sslmode=require",
+        "postgres://other@localhost/purchasing",
+    ],
+)
+def test_the_broker_namespace_is_the_postgres_database_however_the_server_is_spelled(
+    spelling: str,
+) -> None:
+    """Processes of one deployment may reach its server by different names; they agree on the
+    database, and so on the channel."""
+    assert settings(DATABASE_URL=spelling).namespace == "purchasing"
+    assert settings(DATABASE_URL=spelling.replace("/purchasing", "/staging")).namespace == (
+        "staging"
+    )
+
+
+def test_the_broker_namespace_is_the_sqlite_file_wherever_it_is_named_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "var").mkdir()
+    monkeypatch.chdir(tmp_path)
+    relative = settings(DATABASE_URL="sqlite:///var/purchasing.sqlite3").namespace
+    absolute = settings(DATABASE_URL=f"sqlite:///{tmp_path}/var/../var/purchasing.sqlite3")
+    assert relative == absolute.namespace
+    assert relative.startswith("purchasing-")
+    assert settings(DATABASE_URL="sqlite:///var/other.sqlite3").namespace != relative
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:////srv/a b/ünï.sqlite3", "postgres://h/" + "long_name." * 8, "postgres://h"]
+)
+def test_a_derived_namespace_is_always_a_valid_one(url: str) -> None:
+    assert NAMESPACE.fullmatch(namespace_of(url))
+
+
+def test_an_explicit_broker_namespace_wins_over_the_database() -> None:
+    made = settings(DATABASE_URL="postgres://u@h/purchasing", BROKER_NAMESPACE="farm-north_2")
+    assert made.namespace == "farm-north_2"
 
 
 @pytest.mark.parametrize(

@@ -260,6 +260,7 @@ class Hub:
             "broker": {
                 "crosses_processes": self.broker.crosses_processes,
                 "connected": self.broker.connected,
+                "channel": self.broker.channel,
                 "announced": self.broker.stats.announced,
                 "heard": self.broker.stats.heard,
                 "outages": self.broker.stats.outages,

@@ -1,7 +1,9 @@
 """Wake-ups between processes. The outbox holds the events; a broker only says "new events up to N".
 
 `memory://` (the default) crosses no process: a local commit wakes the local reader directly.
-`redis://host:port/db` uses Redis pub/sub; `postgres://...` uses PostgreSQL LISTEN/NOTIFY.
+`redis://host:port/db` uses Redis pub/sub; `postgres://...` uses PostgreSQL LISTEN/NOTIFY. Either
+speaks on one channel per deployment, named by its namespace (`channel_of`): Redis pub/sub
+ignores the database a URL names, so two deployments on one Redis would otherwise hear each other.
 
 A lost wake-up loses nothing, because every reader also catches up from the outbox on a timer. When
 the broker is unreachable that is logged once, the readers go on catching up on the timer, and the
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from purchasing.live.brokers.base import Broker, NetworkBroker, Wake, where
+from purchasing.live.brokers.base import Broker, NetworkBroker, Wake, channel_of, where
 from purchasing.live.brokers.postgres import PostgresBroker
 from purchasing.live.brokers.redis import RedisBroker
 
@@ -34,18 +36,20 @@ __all__ = [
     "RedisBroker",
     "Wake",
     "broker_from_url",
+    "channel_of",
     "where",
 ]
 
 
-def broker_from_url(url: str) -> Broker:
+def broker_from_url(url: str, namespace: str) -> Broker:
+    """The broker behind `url`, speaking for the deployment `namespace` names."""
     scheme = urlsplit(url).scheme
     if scheme == "memory":
         return Broker(url)
     if scheme in {"redis", "rediss"}:
-        return RedisBroker(url)
+        return RedisBroker(url, namespace)
     if scheme in {"postgres", "postgresql"}:
-        return PostgresBroker(url)
+        return PostgresBroker(url, namespace)
     raise ValueError(
         f"BROKER_URL must start with memory://, redis:// or postgres://, not {scheme!r}"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger("purchasing.broker")
 CHANNEL = "purchasing_outbox"
+# PostgreSQL's longest identifier: LISTEN cuts a longer channel name, and pg_notify refuses it.
+MAX_CHANNEL_BYTES = 63
 RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
 CONNECT_TIMEOUT_S = 2.0
 # How often an idle LISTEN connection is checked, so a silently dead one is noticed.
@@ -38,6 +41,16 @@ class BrokerStats:
     shared_bytes: int = 0
 
 
+def channel_of(namespace: str) -> str:
+    """The channel of one deployment. Redis has one set of pub/sub channels per server, whatever
+    the database a URL names, so the namespace is what keeps deployments apart. A name past
+    PostgreSQL's identifier limit is shortened to a hash of the namespace."""
+    name = f"{CHANNEL}:{namespace}"
+    if len(name.encode()) <= MAX_CHANNEL_BYTES:
+        return name
+    return f"{CHANNEL}:{hashlib.sha256(namespace.encode()).hexdigest()[:32]}"
+
+
 def where(url: str) -> str:
     """The URL without credentials, for logs and messages; never fails."""
     parts = urlsplit(url)
@@ -52,6 +65,7 @@ class Broker:
     """The in-process default: nothing crosses processes, so there is nothing to send."""
 
     crosses_processes = False
+    channel = ""
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
@@ -83,8 +97,9 @@ class NetworkBroker(Broker):
 
     crosses_processes = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str) -> None:
         super().__init__(url)
+        self.channel = channel_of(namespace)
         self._wake: Wake = lambda _: None
         self._presence: Heard = lambda _: None
         self._shared: list[str] = []  # presence messages waiting to go out

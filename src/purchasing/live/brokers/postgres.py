@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from purchasing.live.brokers.base import CHANNEL, CONNECT_TIMEOUT_S, KEEPALIVE_S, NetworkBroker
+from purchasing.live.brokers.base import CONNECT_TIMEOUT_S, KEEPALIVE_S, NetworkBroker
 
 
 class PostgresBroker(NetworkBroker):
@@ -17,8 +17,8 @@ class PostgresBroker(NetworkBroker):
 
     APPLICATION_NAME = "purchasing-broker"
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, namespace: str) -> None:
+        super().__init__(url, namespace)
         self._publisher: asyncpg.Connection[Any] | None = None
 
     async def _connect(self) -> asyncpg.Connection[Any]:
@@ -33,7 +33,7 @@ class PostgresBroker(NetworkBroker):
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
         try:
-            await connection.add_listener(CHANNEL, lambda *args: self._heard(args[-1]))
+            await connection.add_listener(self.channel, lambda *args: self._heard(args[-1]))
             subscribed()
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -49,7 +49,7 @@ class PostgresBroker(NetworkBroker):
         if self._publisher is None or self._publisher.is_closed():
             self._publisher = await self._connect()
         await self._publisher.execute(
-            "SELECT pg_notify($1, $2)", CHANNEL, payload, timeout=CONNECT_TIMEOUT_S
+            "SELECT pg_notify($1, $2)", self.channel, payload, timeout=CONNECT_TIMEOUT_S
         )
 
     async def _reset_publisher(self) -> None:

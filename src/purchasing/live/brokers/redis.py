@@ -12,12 +12,12 @@ import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from purchasing.live.brokers.base import CHANNEL, CONNECT_TIMEOUT_S, KEEPALIVE_S, NetworkBroker
+from purchasing.live.brokers.base import CONNECT_TIMEOUT_S, KEEPALIVE_S, NetworkBroker
 
 
 class RedisBroker(NetworkBroker):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, namespace: str) -> None:
+        super().__init__(url, namespace)
         self._publisher = self._client()
 
     def _client(self) -> redis.Redis:
@@ -35,7 +35,7 @@ class RedisBroker(NetworkBroker):
         )
         pubsub = client.pubsub()
         try:
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(self.channel)
             heard_at = time.monotonic()
             while True:
                 message = await pubsub.get_message(timeout=KEEPALIVE_S)
@@ -54,7 +54,7 @@ class RedisBroker(NetworkBroker):
             await _closed(client.aclose())
 
     async def _publish(self, payload: str) -> None:
-        await self._publisher.publish(CHANNEL, payload)
+        await self._publisher.publish(self.channel, payload)
 
     async def _close(self) -> None:
         await _closed(self._publisher.aclose())
