@@ -1,6 +1,6 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from purchasing.db_autoincrement import autoincrement
+from purchasing.db_autoincrement import autoincrement, past_every_known_purchase
 
 ID = "2026-12-08T00:30:00:000000"
 VERSION = "1.38.0"
@@ -40,6 +40,7 @@ async def forwards():
 
     async def run():
         await autoincrement(TABLES)
+        await past_every_known_purchase()
 
     manager.add_raw(run)
 

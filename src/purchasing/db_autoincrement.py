@@ -19,6 +19,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from purchasing.db import MigrationError, current_engine
 from purchasing.i18n import _
+from purchasing.tables import OutboxEvent
 
 AUTOINCREMENT = re.compile(r"\bAUTOINCREMENT\b", re.IGNORECASE)
 INTEGER_KEY = re.compile(r"\bINTEGER PRIMARY KEY\b", re.IGNORECASE)
@@ -34,6 +35,22 @@ async def autoincrement(tables: Iterable[str]) -> list[str]:
         return []
     kwargs = dict(engine.connection_kwargs)
     return await asyncio.to_thread(_rebuild_all, kwargs, tuple(tables))
+
+
+async def past_every_known_purchase() -> None:
+    """Start the next purchase's id after every purchase id the outbox names. A purchase
+    deleted while its table still reused ids may have freed the largest id; its events still
+    name it, and an open page may still hold it."""
+    if not isinstance(current_engine(), SQLiteEngine):
+        return
+    await OutboxEvent.raw(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'purchase', 0 "
+        "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'purchase')"
+    )
+    await OutboxEvent.raw(
+        "UPDATE sqlite_sequence SET seq = max(seq, "
+        "(SELECT coalesce(max(purchase), 0) FROM outbox_event)) WHERE name = 'purchase'"
+    )
 
 
 def is_autoincrement(create_sql: str) -> bool:

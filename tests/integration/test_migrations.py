@@ -20,7 +20,7 @@ from purchasing.domain.statuses import Kind, Status
 from purchasing.services.changes import Changes
 from purchasing.services.demo import seed_demo
 from purchasing.services.status import change_status
-from purchasing.tables import ALL_TABLES, Purchase, StatusHistory, SupplyLine
+from purchasing.tables import ALL_TABLES, OutboxEvent, Purchase, StatusHistory, SupplyLine
 from tests.helpers.app import TEST_PASSWORDS
 from tests.helpers.databases import SQLITE_ONLY
 from tests.helpers.demo import a_purchase, actor_named
@@ -172,6 +172,24 @@ async def test_giving_sqlite_tables_autoincrement_keeps_every_row_index_and_refe
     assert await SupplyLine.count().where(SupplyLine.purchase == purchase) == 0
     assert await StatusHistory.count().where(StatusHistory.purchase == purchase) == 0
     assert await SupplyLine.count() == others
+
+
+@SQLITE_ONLY  # PostgreSQL's sequences never hand out an id twice
+async def test_the_id_of_a_purchase_deleted_before_the_migration_is_not_handed_out_again(
+    blank_database: str,
+) -> None:
+    assert (await run_forwards("purchasing", migration_id=BEFORE_AUTOINCREMENT)).success
+    await seed_demo(per_kind=2, password_profile=TEST_PASSWORDS)
+    newest = await Purchase.select(Purchase.id).order_by(Purchase.id, ascending=False).first()
+    await OutboxEvent(type="deleted", kind="supply", purchase=newest["id"], payload="{}").save()
+    await Purchase.delete().where(Purchase.id == newest["id"])
+
+    await db.migrate()
+
+    made = Purchase(**(await Purchase.select().where(Purchase.id < newest["id"]).first()))
+    made.id, made.invoice_number = None, "AFTER/MIGRATION/1"  # type: ignore[assignment]
+    await made.save()
+    assert made.id > newest["id"]
 
 
 @SQLITE_ONLY  # the rebuild is SQLite's alone
