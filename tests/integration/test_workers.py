@@ -22,6 +22,7 @@ from tests.helpers.sse import eventually, open_stream
 
 WORKERS = 3
 PAGES = 9
+STARTED = r"Started server process \[(\d+)\]"
 
 
 def test_several_workers_with_the_in_process_broker_are_refused(tmp_path: Path) -> None:
@@ -45,6 +46,8 @@ async def workers(tmp_path: Path, database: str) -> AsyncIterator[AppServer]:
         {"DATABASE_URL": database, "BROKER_URL": shared_redis(), "EVENT_CATCH_UP_S": "2"},
     )
     async with served(server, "--workers", str(WORKERS)) as running:
+        # It answers once one worker has started; the others may still be starting.
+        await eventually(lambda: len(worker_pids(running)) == WORKERS, 30)
         yield running
 
 
@@ -73,8 +76,7 @@ async def test_every_page_hears_every_change_whichever_worker_holds_it(
             assert metrics.value("purchasing_events_delivered_total") == 2 * PAGES
             ok = metrics.value("purchasing_status_changes_total", kind="supply", outcome="ok")
             assert ok == 2
-    started = re.findall(r"Started server process \[(\d+)\]", workers.log())
-    assert len(set(started)) == WORKERS
+    assert len(set(re.findall(STARTED, workers.log()))) == WORKERS
 
 
 async def test_a_killed_worker_leaves_the_metrics_sums(workers: AppServer) -> None:
@@ -108,7 +110,7 @@ async def test_a_killed_worker_leaves_the_metrics_sums(workers: AppServer) -> No
 def worker_pids(server: AppServer) -> list[int]:
     """The workers running now: started, and not reported dead since."""
     log = server.log()
-    started = [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log)]
+    started = [int(pid) for pid in re.findall(STARTED, log)]
     return [pid for pid in started if f"Child process [{pid}] died" not in log]
 
 
