@@ -109,7 +109,7 @@ flake-check: browser proxy
 
 # Every gallery page (templates/README.md) at a desktop and a narrow width, into var/gallery/.
 gallery-shots: browser
-	$(BIN)/pytest e2e/test_gallery.py
+	GALLERY_SHOTS=1 $(BIN)/pytest e2e/test_gallery.py
 
 # Every tier in turn, each one's time kept and printed at the end (.ci/timed).
 test:

@@ -1,9 +1,11 @@
 """The template gallery in a browser, at a desktop and a narrow width: each page shows every state
-of its partial, with no browser problem and nothing wider than the window, and leaves a full-page
-screenshot in var/gallery/ for review (`make gallery-shots`; CI keeps them as artefacts)."""
+of its partial, with no browser problem and nothing wider than the window. `make gallery-shots`
+also leaves a full-page screenshot of each in var/gallery/ for review (GALLERY_SHOTS=1: a
+screenshot of a long page takes seconds, so the test run makes none)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +61,8 @@ def window_width(page: Page) -> int:
 
 
 def shoot(page: Page, name: str) -> None:
+    if os.environ.get("GALLERY_SHOTS") != "1":
+        return
     path = SHOTS / f"{name}-{window_width(page)}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=path, full_page=True)
